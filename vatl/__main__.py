@@ -1,0 +1,5 @@
+import sys
+
+from vatl.cli import main
+
+sys.exit(main())

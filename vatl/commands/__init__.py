@@ -1,0 +1,1 @@
+"""Subcommands of the ``vatl`` command, one module each (see :mod:`vatl.cli`)."""
