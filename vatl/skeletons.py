@@ -145,7 +145,8 @@ def _known_set_with_names(names: Sequence[str]) -> KeypointSet | None:
 
 
 def _side_and_base(name: str) -> tuple[str, str] | None:
-    lowered = name.lower()
+    # "left knee" / "left-knee" (as annotation tools and JRDB-Pose's files spell them) mean left_knee
+    lowered = "_".join(name.lower().replace("-", " ").split())
     for side, prefixes in (("left", ("left_", "l_")), ("right", ("right_", "r_"))):
         for p in prefixes:
             if lowered.startswith(p):
@@ -154,7 +155,7 @@ def _side_and_base(name: str) -> tuple[str, str] | None:
 
 
 def infer_flip_pairs(names: Sequence[str]) -> tuple[tuple[int, int], ...]:
-    """Left/right pairs from names such as ``left_knee``/``right_knee``, in left-slot order."""
+    """Left/right pairs from names such as ``left_knee``/``right_knee`` (or ``left knee``), in left-slot order."""
     by_key = {}
     for i, n in enumerate(names):
         sb = _side_and_base(n)

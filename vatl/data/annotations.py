@@ -83,12 +83,14 @@ class LabelStore:
         return m
 
     def merged_with(self, predictions: Predictions) -> Predictions:
-        """Predictions where unlabeled, labels (confidence 1, score 1) where labeled."""
+        """Predictions where unlabeled; on labeled samples each annotated joint (v > 0) takes the label's
+        position with confidence 1 (joints the annotator left out keep the prediction), score 1."""
         kp = predictions.keypoints.copy()
         scores = predictions.scores.copy()
         for i, label in self.labels.items():
-            kp[i, :, :2] = label.keypoints[:, :2]
-            kp[i, :, 2] = (label.keypoints[:, 2] > 0).astype(np.float64)
+            annotated = label.keypoints[:, 2] > 0
+            kp[i, annotated, :2] = label.keypoints[annotated, :2]
+            kp[i, annotated, 2] = 1.0
             scores[i] = 1.0
         return Predictions(kp, scores)
 

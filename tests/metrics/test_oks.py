@@ -1,0 +1,142 @@
+"""OKS: COCO's definition, labeled joints only, the keypoint set's sigmas, clear errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vatl.data.annotations import Predictions
+from vatl.data.video import Frame, Video
+from vatl.metrics import box_areas, oks, oks_video
+from vatl.skeletons import COCO17, JRDB, KeypointSet
+
+
+def _one_joint_set(sigma: float) -> KeypointSet:
+    return KeypointSet(name="one", keypoints=("j",), sigmas=(sigma,))
+
+
+def test_box_areas_width_times_height_and_scale():
+    boxes = np.array([[5.0, 7.0, 10.0, 20.0], [0.0, 0.0, 3.0, 4.0]])
+    np.testing.assert_allclose(box_areas(boxes), [200.0, 12.0])
+    np.testing.assert_allclose(box_areas(boxes, scale=0.53), [106.0, 6.36])
+
+
+def test_one_joint_off_by_d():
+    # d = 10 px, A = 100 * 200 = 20000, sigma = 0.079:
+    # e = d^2 / (2 * A * (2 sigma)^2) = 100 / (2 * 20000 * 0.024964) = 0.100144 -> OKS = exp(-e) = 0.904707
+    gt = np.array([[[50.0, 60.0, 2.0]]])
+    pred = np.array([[[56.0, 68.0]]])  # (6, 8) -> d = 10
+    got = oks(pred, gt, np.array([20000.0]), np.array([0.079]))
+    assert got.shape == (1,)
+    assert got[0] == pytest.approx(math.exp(-100.0 / (2 * 20000 * (2 * 0.079) ** 2)), rel=1e-12)
+    assert got[0] == pytest.approx(0.904707, abs=1e-6)
+
+
+def test_perfect_prediction_is_one_and_confidence_column_ignored():
+    gt = np.array([[[1.0, 2.0, 1.0], [3.0, 4.0, 2.0]]])
+    pred = gt.copy()
+    pred[..., 2] = 0.123
+    assert oks(pred, gt, np.array([50.0]), np.array([0.05, 0.07]))[0] == 1.0
+
+
+def test_only_labeled_joints_count():
+    # 3 labeled joints: two exact, one off by d = 5 (A = 400, sigma = 0.1 -> e = 25 / (800 * 0.04) = 0.78125);
+    # 2 unlabeled joints predicted absurdly far away must not matter.
+    gt = np.zeros((1, 5, 3))
+    gt[0, :3] = [[10, 10, 2], [20, 20, 1], [30, 30, 2]]
+    pred = gt[..., :2].copy()
+    pred[0, 2] += [3.0, 4.0]
+    pred[0, 3:] = 1e6
+    got = oks(pred, gt, np.array([400.0]), np.full(5, 0.1))
+    assert got[0] == pytest.approx((2 + math.exp(-0.78125)) / 3, rel=1e-12)
+
+
+def test_vectorised_over_samples_with_own_areas():
+    gt = np.array([[[0.0, 0.0, 1.0]], [[0.0, 0.0, 1.0]]])
+    pred = np.array([[[2.0, 0.0]], [[2.0, 0.0]]])
+    got = oks(pred, gt, np.array([100.0, 400.0]), np.array([0.1]))
+    # e = 4 / (2 * A * 0.04): A = 100 -> 0.5, A = 400 -> 0.125
+    np.testing.assert_allclose(got, [math.exp(-0.5), math.exp(-0.125)], rtol=1e-12)
+
+
+def test_matches_pycocotools_compute_oks():
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    rng = np.random.default_rng(3)
+    n, k = 6, 17
+    gt = np.concatenate([rng.uniform(0, 300, (n, k, 2)), rng.integers(0, 3, (n, k, 1)).astype(float)], axis=2)
+    gt[:, 0, 2] = 2  # at least one labeled joint each
+    pred = gt[..., :2] + rng.normal(0, 6, (n, k, 2))
+    areas = rng.uniform(500, 5000, n)
+    sigmas = COCO17.sigma_array
+    ours = oks(pred, gt, areas, sigmas)
+
+    def coco(anns):
+        c = COCO()
+        c.dataset = {"images": [{"id": i + 1} for i in range(n)], "categories": [{"id": 1, "name": "p"}],
+                     "annotations": anns}
+        c.createIndex()
+        return c
+    common = [{"id": i + 1, "image_id": i + 1, "category_id": 1, "iscrowd": 0, "area": float(areas[i]),
+               "bbox": [0, 0, 1, 1]} for i in range(n)]
+    gts = coco([dict(c, keypoints=gt[i].ravel().tolist(), num_keypoints=int((gt[i, :, 2] > 0).sum()))
+                for i, c in enumerate(common)])
+    dts = coco([dict(c, keypoints=np.c_[pred[i], np.ones(k)].ravel().tolist(), score=1.0)
+                for i, c in enumerate(common)])
+    ev = COCOeval(gts, dts, iouType="keypoints")
+    ev.params.kpt_oks_sigmas = sigmas
+    ev._prepare()
+    stock = np.array([ev.computeOks(i + 1, 1)[0, 0] for i in range(n)])
+    np.testing.assert_allclose(ours, stock, rtol=1e-12)
+
+
+def test_no_labeled_joint_raises_naming_the_sample():
+    gt = np.zeros((3, 2, 3))
+    gt[[0, 2], 0, 2] = 2
+    with pytest.raises(ValueError, match=r"samples 1 has no labeled joint"):
+        oks(gt, gt, np.ones(3), np.full(2, 0.05))
+
+
+@pytest.mark.parametrize("bad", [0.0, -4.0, np.nan])
+def test_non_positive_area_raises_naming_the_sample(bad):
+    gt = np.ones((3, 1, 3))
+    with pytest.raises(ValueError, match=r"samples 2 have"):
+        oks(gt, gt, np.array([1.0, 1.0, bad]), np.array([0.05]))
+
+
+def test_shape_mismatch_raises():
+    gt = np.ones((2, 3, 3))
+    with pytest.raises(ValueError, match="predicted keypoints"):
+        oks(np.ones((2, 4, 2)), gt, np.ones(2), np.full(3, 0.05))
+    with pytest.raises(ValueError, match="sigmas"):
+        oks(gt, gt, np.ones(2), np.full(4, 0.05))
+
+
+def _single_sample_video(keypoint_set: KeypointSet, gt: np.ndarray, box: list[float]) -> Video:
+    return Video(name="v", keypoint_set=keypoint_set, frames=[Frame(None, 0)], frame_index=[0], track_id=[0],
+                 boxes=[box], keypoints=gt[None], annotation_ids=[0])
+
+
+def test_oks_video_uses_jrdb_sigmas_for_a_jrdb_video():
+    # All 17 joints labeled, only slot 0 off by d = 10 px, box area 100 * 200 = 20000.
+    # Slot 0 is JRDB 'head' with sigma 0.079; COCO's slot 0 (nose) has sigma 0.026.
+    gt = np.concatenate([np.arange(34, dtype=float).reshape(17, 2) * 5, np.full((17, 1), 2.0)], axis=1)
+    pred = gt.copy()
+    pred[0, 0] += 10.0
+    video = _single_sample_video(JRDB, gt, [0, 0, 100, 200])
+    jrdb_expected = (16 + math.exp(-100 / (2 * 20000 * (2 * 0.079) ** 2))) / 17  # = 0.99439
+    coco_expected = (16 + math.exp(-100 / (2 * 20000 * (2 * 0.026) ** 2))) / 17  # = 0.96451
+    got = oks_video(video, Predictions(pred[None], np.ones(1)))
+    assert got[0] == pytest.approx(jrdb_expected, rel=1e-12)
+    assert oks(pred[None], gt[None], np.array([20000.0]), COCO17.sigma_array)[0] == pytest.approx(coco_expected)
+    assert abs(jrdb_expected - coco_expected) > 0.02
+
+
+def test_oks_video_area_is_configurable():
+    gt = np.array([[0.0, 0.0, 2.0]])
+    video = _single_sample_video(_one_joint_set(0.1), gt, [0, 0, 10, 10])
+    pred = np.array([[[2.0, 0.0]]])
+    # box area 100: e = 4 / (2 * 100 * 0.04) = 0.5; caller's area 50 (scale 0.5): e = 1.0
+    assert oks_video(video, pred)[0] == pytest.approx(math.exp(-0.5))
+    assert oks_video(video, pred, areas=box_areas(video.boxes, scale=0.5))[0] == pytest.approx(math.exp(-1.0))

@@ -1,0 +1,96 @@
+"""Dataset formats: read a :class:`~vatl.data.video.Video` from annotation JSON, write labels/predictions back.
+
+``load_video(path)`` detects the format from the file's content; ``save_video(video, path)`` writes in
+the format the video was read from. One module per format:
+
+- ``posetrack21``: PoseTrack21 per-video JSON (:mod:`vatl.data.formats.posetrack21`);
+- ``jrdb``: JRDB-Pose per-scene stitched COCO-style JSON (:mod:`vatl.data.formats.jrdb`);
+- ``coco``: generic COCO keypoints with ``track_id`` (:mod:`vatl.data.formats.coco`).
+
+Adding a format: a module with ``read_<name>(json_path, **options) -> Video``, a ``<name>_from_dict``
+twin on parsed JSON, ``write_<name>(video, json_path, keypoints=None, scores=None) -> Path``, a line in
+:data:`FORMATS` and, if it can be recognised, a rule in :func:`detect_format`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from vatl.data.formats._common import is_jrdb_names, load_json, missing_frames
+from vatl.data.formats.coco import coco_from_dict, read_coco, write_coco
+from vatl.data.formats.jrdb import jrdb_from_dict, read_jrdb, write_jrdb
+from vatl.data.formats.posetrack21 import posetrack21_from_dict, read_posetrack21, write_posetrack21
+from vatl.data.video import Video
+
+FORMATS: tuple[str, ...] = ("posetrack21", "jrdb", "coco")
+
+_FROM_DICT: dict[str, Callable[..., Video]] = {
+    "posetrack21": posetrack21_from_dict,
+    "jrdb": jrdb_from_dict,
+    "coco": coco_from_dict,
+}
+_WRITERS: dict[str, Callable[..., Path]] = {
+    "posetrack21": write_posetrack21,
+    "jrdb": write_jrdb,
+    "coco": write_coco,
+}
+
+
+def _check_format(format: str) -> str:
+    if format not in FORMATS:
+        raise ValueError(f"unknown format {format!r}; known: {', '.join(FORMATS)}")
+    return format
+
+
+def detect_format(data: Mapping[str, Any]) -> str:
+    """``posetrack21`` (images with ``is_labeled`` and ``vid_id``/``frame_id``), ``jrdb`` (a category
+    with JRDB-Pose's keypoint names) or ``coco``."""
+    images = data.get("images")
+    if isinstance(images, list) and any(
+            isinstance(im, dict) and "is_labeled" in im and ("vid_id" in im or "frame_id" in im) for im in images):
+        return "posetrack21"
+    categories = data.get("categories")
+    if isinstance(categories, list) and any(
+            isinstance(c, dict) and isinstance(c.get("keypoints"), list) and is_jrdb_names(c["keypoints"])
+            for c in categories):
+        return "jrdb"
+    return "coco"
+
+
+def load_video(path: str | os.PathLike, format: str = "auto", **options: Any) -> Video:
+    """Read a video from an annotation JSON.
+
+    Args:
+        path: the JSON file (one video / scene).
+        format: ``"auto"`` (detect from the content) or one of :data:`FORMATS`.
+        options: passed to the reader (e.g. ``image_root``, ``check_images``; ``max_frames`` for jrdb).
+    Raises:
+        FileNotFoundError / IsADirectoryError / ValueError naming the file (and record and field).
+    """
+    if format != "auto":
+        _check_format(format)
+    p = Path(path)
+    data = load_json(p)
+    fmt = detect_format(data) if format == "auto" else format
+    return _FROM_DICT[fmt](data, p, **options)
+
+
+def save_video(video: Video, path: str | os.PathLike, keypoints: np.ndarray | None = None,
+               scores: np.ndarray | None = None, format: str | None = None) -> Path:
+    """Write ``video`` (or predictions for its samples) as JSON.
+
+    The format is ``format`` if given, else ``video.source['format']``, else ``posetrack21``.
+    ``keypoints`` (N, K, 3) replaces the samples' keypoints; ``scores`` (N,) marks a prediction file.
+    """
+    fmt = _check_format(format or video.source.get("format", "posetrack21"))
+    return _WRITERS[fmt](video, path, keypoints=keypoints, scores=scores)
+
+
+__all__ = [
+    "FORMATS", "detect_format", "load_video", "save_video", "missing_frames",
+    "read_posetrack21", "write_posetrack21", "read_jrdb", "write_jrdb", "read_coco", "write_coco",
+]

@@ -1,0 +1,88 @@
+"""File plumbing of the formats: JSON in and out, image paths, natural order."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from vatl.data.video import Video
+
+
+def load_json(path: str | os.PathLike) -> dict[str, Any]:
+    """The top-level JSON object of ``path``.
+
+    Raises FileNotFoundError (missing file), IsADirectoryError (a folder was given) or ValueError
+    (not JSON, or not an object at the top level), each naming the path.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file")
+    if p.is_dir():
+        raise IsADirectoryError(f"{p}: is a directory; expected an annotation JSON file")
+    try:
+        with p.open("r", encoding="utf-8") as f:
+            data = json.load(f)
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{p}: not a JSON file (not UTF-8 text: {e.reason})") from None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{p}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{p}: expected a JSON object at the top level, got {type(data).__name__}")
+    return data
+
+
+def dump_json(data: Any, path: str | os.PathLike) -> Path:
+    """Write ``data`` to ``path`` deterministically (same input, same bytes) and atomically.
+
+    Parent folders are created. Non-finite numbers are refused (JSON has none).
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"{p}: is a directory; give the path of the JSON file to write")
+    text = json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n"
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return p
+
+
+def natural_key(text: str) -> tuple:
+    """Sort key in which digit runs compare as numbers (``img2`` < ``img10``)."""
+    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text))
+
+
+def relative_file_name(path: Path | None, root: Path, fallback: str) -> str:
+    """``path`` relative to ``root`` with forward slashes (``..`` allowed); ``fallback`` if no path."""
+    if path is None:
+        return fallback
+    return Path(os.path.relpath(Path(path).absolute(), Path(root).absolute())).as_posix()
+
+
+def join_image_path(root: Path, file_name: str) -> Path:
+    return Path(os.path.normpath(Path(root) / file_name))
+
+
+def missing_frames(video: Video) -> list[Path]:
+    """Frame image paths that do not exist (frames without a path are ignored)."""
+    return [f.path for f in video.frames if f.path is not None and not Path(f.path).is_file()]
+
+
+def check_frames_exist(video: Video, source: str | os.PathLike) -> None:
+    """Raise FileNotFoundError naming the first missing images of ``video``."""
+    missing = missing_frames(video)
+    if missing:
+        shown = ", ".join(str(m) for m in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise FileNotFoundError(f"{source}: {len(missing)} of {len(video.frames)} frame images are missing: "
+                                f"{shown}{more} (check image_root)")

@@ -1,0 +1,79 @@
+"""What the writers share: exact JSON numbers, checks of the arrays given, updating original records."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from vatl.data.video import Video
+
+
+def num(x: float) -> int | float:
+    """A JSON number: integral values as int (compact), others as the exact float."""
+    f = float(x)
+    if not math.isfinite(f):
+        raise ValueError(f"cannot write non-finite number {f} to JSON")
+    return int(f) if f.is_integer() and abs(f) < 2 ** 53 else f
+
+
+def numbers(values: np.ndarray) -> list[int | float]:
+    return [num(v) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def check_outputs(video: Video, keypoints: np.ndarray | None, scores: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate the arrays a writer was given; default keypoints = the video's."""
+    n, k = video.num_samples, video.keypoint_set.num_keypoints
+    kp = video.keypoints if keypoints is None else np.asarray(keypoints, dtype=np.float64)
+    if kp.shape != (n, k, 3):
+        raise ValueError(f"keypoints must be (N, K, 3) = ({n}, {k}, 3) for video {video.name!r}, got {kp.shape}")
+    if not np.isfinite(kp).all():
+        bad = int(np.argwhere(~np.isfinite(kp))[0, 0])
+        raise ValueError(f"keypoints of sample {bad} contain a non-finite value (video {video.name!r})")
+    sc = None
+    if scores is not None:
+        sc = np.asarray(scores, dtype=np.float64)
+        if sc.shape != (n,):
+            raise ValueError(f"scores must be (N,) = ({n},) for video {video.name!r}, got {sc.shape}")
+        if not np.isfinite(sc).all():
+            raise ValueError(f"scores of video {video.name!r} contain a non-finite value")
+    ids = video.annotation_ids
+    if len(np.unique(ids)) != len(ids):
+        raise ValueError(f"video {video.name!r}: annotation_ids are not unique; cannot write records")
+    return kp, sc
+
+
+def update_records(annotations: list[dict], video: Video, keypoints: np.ndarray, scores: np.ndarray | None,
+                   make_record: Callable[[int], dict]) -> list[dict]:
+    """Copies of the original records with the samples' keypoints (and scores) written in.
+
+    Records of other instances stay as they were; samples without a record (new ids) are appended,
+    built by ``make_record(i)``. A box is written only where it differs from the record's own (or the
+    record had one); boxes a reader derived are not added.
+    """
+    pos_of_id = {}
+    for j, rec in enumerate(annotations):
+        rid = rec.get("id")
+        if isinstance(rid, (int, float)) and not isinstance(rid, bool) and float(rid).is_integer():
+            pos_of_id.setdefault(int(rid), j)
+    out = [dict(rec) for rec in annotations]
+    appended = []
+    for i, aid in enumerate(video.annotation_ids.tolist()):
+        j = pos_of_id.get(aid)
+        if j is None:
+            appended.append(make_record(i))
+            continue
+        rec = out[j]
+        rec["keypoints"] = numbers(keypoints[i])
+        if "num_keypoints" in rec:
+            rec["num_keypoints"] = int((keypoints[i, :, 2] > 0).sum())
+        old = rec.get("bbox")
+        if isinstance(old, list) and len(old) == 4:
+            if not np.array_equal(np.asarray(old, dtype=np.float64), video.boxes[i]):
+                rec["bbox"] = numbers(video.boxes[i])
+        if scores is not None:
+            rec["scores"] = numbers(keypoints[i, :, 2])
+            rec["score"] = num(scores[i])
+    return out + appended

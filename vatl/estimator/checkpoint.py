@@ -1,0 +1,208 @@
+"""Checkpoints: ours (config + keypoint set + weights + training record) and published SimpleBaseline ones.
+
+Our format is a ``torch.save`` dict::
+
+    {"format": "vatl-pose", "version": 1, "model_config": {...}, "keypoint_set": {...},
+     "state_dict": {...}, "training": {...}, "resume": {...} (optional: optimizer, rng, epoch)}
+
+:func:`load_checkpoint` also reads plain state dicts in the layouts of the public SimpleBaseline
+(``conv1``, ``layer1``.., ``deconv_layers.*``, ``final_layer.*``; optionally under ``module.``) and of
+MMPose top-down ResNets (``backbone.*`` + ``keypoint_head.*`` or ``head.*``), wrapped or not in
+``state_dict``/``model``; the architecture is inferred from the tensor names and shapes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+
+from vatl.estimator.device import resolve_device
+from vatl.estimator.models import ModelConfig, PoseModel
+from vatl.skeletons import COCO17, KeypointSet
+
+log = logging.getLogger(__name__)
+
+FORMAT = "vatl-pose"
+VERSION = 1
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+DEFAULT_CHECKPOINT = ASSETS / "default_cpu_small.pt"
+
+
+def default_checkpoint_path() -> Path:
+    """The embedded CPU checkpoint pretrained on the synthetic source domain."""
+    if not DEFAULT_CHECKPOINT.is_file():
+        raise FileNotFoundError(f"the embedded default checkpoint {DEFAULT_CHECKPOINT} is missing "
+                                "(produce it with `vatl pretrain`, see docs/domain_gap.md)")
+    return DEFAULT_CHECKPOINT
+
+
+def save_checkpoint(path: str | os.PathLike, model: PoseModel, training: Mapping[str, Any] | None = None,
+                    resume: Mapping[str, Any] | None = None, half: bool = False) -> Path:
+    """Write ``model`` with its config, keypoint set and ``training`` record (command, seed, history…).
+
+    ``resume``: optimizer / rng state for resuming training (left out of shipped checkpoints).
+    ``half``: store floating-point weights as float16 (half the size; loaded back as float32).
+    The file is written atomically (temporary file, then rename).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    payload = {"format": FORMAT, "version": VERSION, "model_config": model.config.to_dict(),
+               "keypoint_set": model.keypoint_set.to_dict(), "state_dict": state,
+               "training": dict(training or model.record)}
+    if resume is not None:
+        payload["resume"] = dict(resume)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """The raw contents of a checkpoint file (any supported layout), on the CPU."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
+        raise ValueError(f"cannot read checkpoint {path}: {exc}") from None
+    if not isinstance(data, Mapping):
+        raise ValueError(f"checkpoint {path} holds a {type(data).__name__}, expected a dict (state dict)")
+    return dict(data)
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device | None = "cpu",
+                    keypoint_set: KeypointSet | None = None, input_size: tuple[int, int] = (192, 256)) -> PoseModel:
+    """A model ready for :func:`~vatl.estimator.estimate.estimate` (eval mode, on ``device``).
+
+    Our checkpoints restore config, keypoint set and ``model.record`` (the training record).
+    Published state dicts: ``keypoint_set`` names the K output slots (default: COCO-17 when K = 17);
+    ``input_size`` (W, H) is the resolution the network was trained at (default 192×256).
+    """
+    data = read_checkpoint(path)
+    if data.get("format") == FORMAT:
+        config = ModelConfig.from_dict(data["model_config"])
+        ks = KeypointSet.from_dict(data["keypoint_set"])
+        if keypoint_set is not None and keypoint_set.keypoints != ks.keypoints:
+            raise ValueError(f"checkpoint {path} predicts {ks.name} keypoints, not {keypoint_set.name}")
+        model = PoseModel(config, ks)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in data["state_dict"].items()}
+        _load_state(model, state, path)
+        model.record = dict(data.get("training", {}))
+    else:
+        state = convert_public_state_dict(_unwrap(data), path)
+        config = infer_config(state, input_size, path)
+        k = state["final_layer.weight"].shape[0]
+        if keypoint_set is None:
+            if k != COCO17.num_keypoints:
+                raise ValueError(f"checkpoint {path} predicts {k} keypoints: pass the keypoint set it was trained on")
+            log.warning("checkpoint %s: assuming COCO-17 keypoints (pass keypoint_set otherwise)", path)
+            keypoint_set = COCO17
+        if keypoint_set.num_keypoints != k:
+            raise ValueError(f"checkpoint {path} predicts {k} keypoints but keypoint set {keypoint_set.name!r} "
+                             f"has {keypoint_set.num_keypoints}")
+        model = PoseModel(config, keypoint_set)
+        _load_state(model, state, path)
+        model.record = {"source": str(path), "layout": "published SimpleBaseline/MMPose"}
+    return model.to(resolve_device(device)).eval()
+
+
+def _unwrap(data: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    for key in ("state_dict", "model", "model_state_dict"):
+        inner = data.get(key)
+        if isinstance(inner, Mapping) and any(isinstance(v, torch.Tensor) for v in inner.values()):
+            return dict(inner)
+    return {k: v for k, v in data.items() if isinstance(v, torch.Tensor)}
+
+
+_HEAD_PREFIXES = ("keypoint_head.", "head.")
+
+
+def convert_public_state_dict(state: Mapping[str, torch.Tensor], path: Any = "state dict") -> dict[str, torch.Tensor]:
+    """Rename a SimpleBaseline / MMPose state dict to our names (``backbone.*``, ``deconv_layers.*``,
+    ``final_layer.*``). Our own names pass through unchanged."""
+    out: dict[str, torch.Tensor] = {}
+    for name, tensor in state.items():
+        key = name[len("module."):] if name.startswith("module.") else name
+        for prefix in _HEAD_PREFIXES:
+            if key.startswith(prefix + "deconv_layers.") or key.startswith(prefix + "final_layer."):
+                key = key[len(prefix):]
+                break
+        if re.match(r"^(conv1|bn1|layer\d+)\.", key):
+            key = "backbone." + key
+        if key.startswith(("backbone.", "deconv_layers.", "final_layer.")):
+            out[key] = tensor
+        else:
+            log.debug("%s: ignoring tensor %s", path, name)
+    for required in ("backbone.conv1.weight", "final_layer.weight", "deconv_layers.0.weight"):
+        if required not in out:
+            raise ValueError(f"{path}: no tensor named like {required!r} (or its SimpleBaseline/MMPose form); "
+                             "not a supported top-down ResNet checkpoint")
+    return out
+
+
+def infer_config(state: Mapping[str, torch.Tensor], input_size: tuple[int, int], path: Any = "state dict") -> ModelConfig:
+    """The :class:`ModelConfig` of a state dict in our names (see :func:`convert_public_state_dict`)."""
+    stages = sorted({int(m.group(1)) for k in state if (m := re.match(r"backbone\.layer(\d+)\.", k))})
+    if not stages or stages != list(range(1, len(stages) + 1)):
+        raise ValueError(f"{path}: backbone stages {stages} are not layer1..layerS")
+    layers, widths = [], []
+    bottleneck = "backbone.layer1.0.conv3.weight" in state
+    for s in stages:
+        blocks = {int(m.group(1)) for k in state if (m := re.match(rf"backbone\.layer{s}\.(\d+)\.", k))}
+        layers.append(len(blocks))
+        widths.append(int(state[f"backbone.layer{s}.0.conv1.weight"].shape[0]))
+    stem = state["backbone.conv1.weight"]
+    deconv = sorted(int(m.group(1)) for k in state if (m := re.match(r"deconv_layers\.(\d+)\.weight$", k))
+                    and state[k].ndim == 4)
+    final = state["final_layer.weight"]
+    if final.shape[2:] != (1, 1):
+        raise ValueError(f"{path}: final_layer has a {tuple(final.shape[2:])} kernel; only 1×1 is supported")
+    return ModelConfig(name="simplebaseline_custom", block="bottleneck" if bottleneck else "basic",
+                       layers=tuple(layers), widths=tuple(widths), stem_channels=int(stem.shape[0]),
+                       stem_kernel=int(stem.shape[2]),
+                       deconv_channels=tuple(int(state[f"deconv_layers.{i}.weight"].shape[1]) for i in deconv),
+                       input_size=(int(input_size[0]), int(input_size[1])))
+
+
+def _load_state(model: PoseModel, state: Mapping[str, torch.Tensor], path: Any) -> None:
+    """Load by name; every model tensor must be present with its shape (BN step counters may be absent)."""
+    own = model.state_dict()
+    missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
+    unexpected = [k for k in state if k not in own]
+    wrong = [f"{k} {tuple(state[k].shape)} (model: {tuple(own[k].shape)})"
+             for k in own if k in state and state[k].shape != own[k].shape]
+    if missing or unexpected or wrong:
+        parts = [f"missing {missing[:5]}" if missing else "", f"unexpected {unexpected[:5]}" if unexpected else "",
+                 f"shape mismatch {wrong[:5]}" if wrong else ""]
+        raise ValueError(f"{path}: state dict does not fit the model: " + "; ".join(p for p in parts if p))
+    model.load_state_dict(dict(state), strict=False)
+
+
+def adapt_keypoint_set(model: PoseModel, keypoint_set: KeypointSet) -> PoseModel:
+    """Give ``model`` a new final layer for ``keypoint_set``; slots with the same name keep their weights.
+
+    E.g. a COCO-17 checkpoint for PoseTrack21 keeps nose, shoulders … ankles; ``head_bottom`` and
+    ``head_top`` start fresh. Modifies and returns ``model``.
+    """
+    old, old_names = model.final_layer, model.keypoint_set.keypoints
+    new = torch.nn.Conv2d(old.in_channels, keypoint_set.num_keypoints, 1).to(old.weight.device)
+    torch.nn.init.normal_(new.weight, std=0.001)
+    torch.nn.init.zeros_(new.bias)
+    with torch.no_grad():
+        for i, name in enumerate(keypoint_set.keypoints):
+            if name in old_names:
+                j = old_names.index(name)
+                new.weight[i] = old.weight[j]
+                new.bias[i] = old.bias[j]
+    model.final_layer = new
+    model.keypoint_set = keypoint_set
+    return model

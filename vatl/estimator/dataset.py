@@ -1,0 +1,185 @@
+"""Samples of videos -> network crops and Gaussian targets, with training augmentation.
+
+Frames are decoded once per video: :class:`CropCache` keeps, for every sample, a *context crop* (the
+person's crop region enlarged by ``margin``, at the network's pixel density) in memory. Network inputs are
+then cut from the context crops: without augmentation by slicing (no resampling), with augmentation
+(flip with the keypoint set's pairs, rotation, scale) by one small affine warp per sample.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from vatl.data.video import Video
+from vatl.estimator.crops import (apply_affine, box_to_center_size, compose_affine, crop_affine, invert_affine,
+                                  warp_crops)
+from vatl.estimator.heatmaps import SIGMA, gaussian_targets, rescale_points
+
+log = logging.getLogger(__name__)
+
+CONTEXT_MARGIN = 1.5
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """Training augmentation (published SimpleBaseline / ATL settings).
+
+    Horizontal flip with probability ``flip_prob`` (left/right slots swapped with the keypoint set's
+    pairs); rotation clip(rotation_sigma·N(0,1), ±rotation_max) degrees applied with probability
+    ``rotation_prob``; scale clip(1 + scale_sigma·N(0,1), scale_min, scale_max) of the crop region.
+    """
+
+    flip_prob: float = 0.5
+    rotation_sigma: float = 40.0
+    rotation_max: float = 80.0
+    rotation_prob: float = 0.6
+    scale_sigma: float = 0.3
+    scale_min: float = 0.7
+    scale_max: float = 1.3
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(scale (n,), rotation degrees (n,), flip (n,) bool) for n samples."""
+        scale = np.clip(1.0 + self.scale_sigma * rng.standard_normal(n), self.scale_min, self.scale_max)
+        rotation = np.clip(self.rotation_sigma * rng.standard_normal(n), -self.rotation_max, self.rotation_max)
+        rotation = np.where(rng.random(n) < self.rotation_prob, rotation, 0.0)
+        flip = rng.random(n) < self.flip_prob
+        return scale, rotation, flip
+
+
+NO_AUGMENTATION = Augmentation(flip_prob=0.0, rotation_prob=0.0, scale_sigma=0.0)
+
+
+@dataclass
+class CropCache:
+    """Context crops of samples, decoded once.
+
+    crops: (N, Hc, Wc, 3) uint8 context crops. to_context: (N, 2, 3) image -> context affines.
+    centers, sizes: (N, 2) the crop regions (box at the input's aspect ×1.25) in image pixels.
+    input_size: (W, H) of the network input; the context is (W + 2·pad_x, H + 2·pad_y) at the same density.
+    """
+
+    crops: np.ndarray
+    to_context: np.ndarray
+    centers: np.ndarray
+    sizes: np.ndarray
+    input_size: tuple[int, int]
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    @property
+    def pad(self) -> tuple[int, int]:
+        """(pad_x, pad_y) context pixels on each side of the un-augmented input crop."""
+        return (self.crops.shape[2] - self.input_size[0]) // 2, (self.crops.shape[1] - self.input_size[1]) // 2
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.crops.nbytes)
+
+    @classmethod
+    def build(cls, video: Video, input_size: tuple[int, int], margin: float = CONTEXT_MARGIN) -> "CropCache":
+        """Decode each frame of ``video`` that holds samples once and cut every sample's context crop.
+
+        Raises FileNotFoundError naming the video and frame when a frame has no readable image.
+        """
+        w_in, h_in = int(input_size[0]), int(input_size[1])
+        pad_x = int(round(w_in * (margin - 1) / 2))
+        pad_y = int(round(h_in * (margin - 1) / 2))
+        ctx_size = (w_in + 2 * pad_x, h_in + 2 * pad_y)
+        centers, sizes = box_to_center_size(video.boxes, w_in / h_in)
+        ctx_sizes = sizes * np.array([ctx_size[0] / w_in, ctx_size[1] / h_in])
+        to_context = crop_affine(centers, ctx_sizes, ctx_size)
+        crops = np.zeros((video.num_samples, ctx_size[1], ctx_size[0], 3), dtype=np.uint8)
+        order = np.argsort(video.frame_index, kind="stable")
+        frames, starts = np.unique(video.frame_index[order], return_index=True)
+        for f, group in zip(frames, np.split(order, starts[1:])):
+            frame = video.frames[int(f)]
+            try:
+                image = frame.load()
+            except FileNotFoundError as exc:
+                raise FileNotFoundError(f"video {video.name!r}: {exc}; the estimator needs the frame images") from None
+            crops[group] = warp_crops(image, to_context[group], ctx_size)
+        log.debug("video %s: cached %d context crops (%.1f MB)", video.name, len(crops), crops.nbytes / 1e6)
+        return cls(crops, to_context, centers, sizes, (w_in, h_in))
+
+    @classmethod
+    def concatenate(cls, caches: Sequence["CropCache"]) -> "CropCache":
+        """One cache holding the samples of several caches (same input and context size), in order."""
+        if not caches:
+            raise ValueError("no crop caches to concatenate")
+        shapes = {c.crops.shape[1:] for c in caches}
+        if len(shapes) != 1 or len({c.input_size for c in caches}) != 1:
+            raise ValueError("crop caches of different input or context sizes cannot be concatenated")
+        return cls(np.concatenate([c.crops for c in caches]), np.concatenate([c.to_context for c in caches]),
+                   np.concatenate([c.centers for c in caches]), np.concatenate([c.sizes for c in caches]),
+                   caches[0].input_size)
+
+    def input_crops(self, indices: np.ndarray) -> np.ndarray:
+        """Un-augmented network inputs (B, H, W, 3) uint8 of the given samples (a slice, no resampling)."""
+        px, py = self.pad
+        w, h = self.input_size
+        return self.crops[np.asarray(indices), py:py + h, px:px + w]
+
+    def input_affine(self, indices: np.ndarray) -> np.ndarray:
+        """(B, 2, 3) image -> un-augmented network input affines."""
+        idx = np.asarray(indices)
+        return crop_affine(self.centers[idx], self.sizes[idx], self.input_size)
+
+    def image_affine(self, indices: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """(B, 2, 3) affines from an array of ``size`` (w, h) covering the crop region (e.g. a heatmap) back
+        to image pixels."""
+        idx = np.asarray(indices)
+        return invert_affine(crop_affine(self.centers[idx], self.sizes[idx], size))
+
+
+# One cache per live video and input size, shared by the estimator pass and fine-tuning, so that an ATL
+# run decodes its frames once. Entries disappear with their video.
+_CACHES: dict[tuple[int, tuple[int, int]], tuple[weakref.ref, CropCache]] = {}
+
+
+def crop_cache(video: Video, input_size: tuple[int, int]) -> CropCache:
+    """The (memoised) :class:`CropCache` of ``video`` for a network input of ``input_size`` (W, H)."""
+    key = (id(video), (int(input_size[0]), int(input_size[1])))
+    hit = _CACHES.get(key)
+    if hit is not None and hit[0]() is video and len(hit[1]) == video.num_samples:
+        return hit[1]
+    cache = CropCache.build(video, input_size)
+    _CACHES[key] = (weakref.ref(video, lambda _ref, key=key: _CACHES.pop(key, None)), cache)
+    return cache
+
+
+def training_batch(cache: CropCache, indices: np.ndarray, keypoints: np.ndarray, flip_index: np.ndarray,
+                   heatmap_size: tuple[int, int], rng: np.random.Generator,
+                   augmentation: Augmentation | None = Augmentation(), sigma: float = SIGMA
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Network inputs and targets for samples ``indices`` of ``cache``.
+
+    keypoints: (B, K, 3) labels x, y (image pixels), v (v > 0: labeled). flip_index: (K,) left/right
+    permutation. Returns images (B, H, W, 3) uint8, target heatmaps (B, K, h, w) float32 and joint
+    weights (B, K) float32 (0 for unlabeled joints and joints that leave the crop).
+    """
+    idx = np.asarray(indices, dtype=np.int64)
+    kp = np.asarray(keypoints, dtype=np.float64).reshape(len(idx), -1, 3)
+    aug = augmentation or NO_AUGMENTATION
+    scale, rotation, flip = aug.sample(len(idx), rng)
+    if not (scale != 1).any() and not (rotation != 0).any() and not flip.any():
+        images = cache.input_crops(idx)
+        to_input = cache.input_affine(idx)
+    else:
+        to_input = crop_affine(cache.centers[idx], cache.sizes[idx] * scale[:, None], cache.input_size,
+                               rotation, flip)
+        from_context = compose_affine(to_input, invert_affine(cache.to_context[idx]))
+        images = np.empty((len(idx), cache.input_size[1], cache.input_size[0], 3), dtype=np.uint8)
+        for i in range(len(idx)):  # one cv2 warp per sample (C-level work)
+            images[i] = warp_crops(cache.crops[idx[i]], from_context[i:i + 1], cache.input_size)[0]
+        # A mirrored crop shows the left joints where the right ones were: swap their slots.
+        perm = np.asarray(flip_index, dtype=np.int64)
+        kp = np.where(flip[:, None, None], kp[:, perm], kp)
+    points = rescale_points(apply_affine(to_input, kp[..., :2]), cache.input_size, heatmap_size)
+    targets, weights = gaussian_targets(points, kp[..., 2] > 0, heatmap_size, sigma)
+    return images, targets, weights

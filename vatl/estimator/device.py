@@ -1,0 +1,45 @@
+"""Choosing the torch device from a ``--device cpu|cuda|auto`` flag (CPU by default, never hard-coded)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import torch
+
+log = logging.getLogger(__name__)
+
+DEVICE_CHOICES = ("cpu", "cuda", "auto")
+
+
+def resolve_device(name: str | torch.device | None = "cpu") -> torch.device:
+    """The device for ``name``: ``cpu``; ``cuda`` / ``cuda:N`` (error when CUDA is absent); ``auto`` (CUDA
+    when present, else CPU); a ``torch.device`` is returned as is; None means CPU."""
+    if isinstance(name, torch.device):
+        return name
+    name = (name or "cpu").strip().lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {name}: CUDA is not available on this machine (use cpu or auto)")
+        return torch.device(name)
+    if name == "cpu":
+        return torch.device("cpu")
+    raise ValueError(f"unknown device {name!r}; expected one of cpu, cuda, cuda:N, auto")
+
+
+def add_device_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--device`` and ``--threads`` options shared by commands that run the estimator."""
+    parser.add_argument("--device", default="cpu",
+                        help="cpu (default), cuda, cuda:N or auto (CUDA when present)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's own choice)")
+
+
+def configure_threads(threads: int | None) -> None:
+    """Set torch's CPU thread count when given (>= 1)."""
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)

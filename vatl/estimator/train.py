@@ -1,0 +1,172 @@
+"""Training: masked heatmap MSE, AdamW with backbone/head/final parameter groups, exponential decay.
+
+:class:`Finetuner` is the fine-tuning API of the ATL loop: it keeps one optimizer and learning-rate
+schedule for the whole run (continual ACFT) and trains on labeled samples of a video for a number of
+epochs. :mod:`vatl.estimator.pretrain` builds pretraining on whole datasets on top of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+
+from vatl.data.video import Video
+from vatl.estimator.dataset import Augmentation, CropCache, crop_cache, training_batch
+from vatl.estimator.heatmaps import SIGMA
+from vatl.estimator.models import PoseModel
+
+log = logging.getLogger(__name__)
+
+GROUPS = ("backbone", "head", "final")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings. Defaults: the published ATL fine-tuning (AdamW, lr 2.5e-4 for the backbone,
+    ×5 for the deconvolution head, ×10 for the final layer, decoupled weight decay 0.7, lr × 0.99 per
+    epoch, batch 32, σ = 2 heatmap px, flip / rotation / scale augmentation)."""
+
+    lr: float = 2.5e-4
+    lr_multipliers: tuple[float, float, float] = (1.0, 5.0, 10.0)
+    weight_decay: float = 0.7
+    gamma: float = 0.99
+    batch_size: int = 32
+    sigma: float = SIGMA
+    augmentation: Augmentation = field(default_factory=Augmentation)
+
+    def __post_init__(self) -> None:
+        if self.lr <= 0 or self.batch_size < 1 or not 0 < self.gamma <= 1 or len(self.lr_multipliers) != 3:
+            raise ValueError(f"invalid training config {self}: need lr > 0, batch_size >= 1, 0 < gamma <= 1 "
+                             "and three lr multipliers (backbone, head, final)")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["lr_multipliers"] = list(self.lr_multipliers)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        d = dict(d)
+        d["lr_multipliers"] = tuple(d.get("lr_multipliers", cls.lr_multipliers))
+        d["augmentation"] = Augmentation(**d.get("augmentation", {}))
+        return cls(**d)
+
+
+FINETUNE_CONFIG = TrainConfig()
+# Pretraining from scratch on a source dataset: a larger learning rate, conventional weight decay.
+PRETRAIN_CONFIG = replace(FINETUNE_CONFIG, lr=2e-3, lr_multipliers=(1.0, 1.0, 1.0), weight_decay=1e-4,
+                          gamma=0.95, batch_size=32)
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """½ · mean over (B, K) of weight · mean-squared heatmap error; (B, K, h, w), (B, K, h, w), (B, K)."""
+    per_joint = (pred - target).pow(2).mean(dim=(2, 3))
+    return 0.5 * (per_joint * weights).mean()
+
+
+def make_optimizer(model: PoseModel, config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with one parameter group per part (backbone, head, final) at lr × its multiplier."""
+    groups = model.parameter_groups()
+    return torch.optim.AdamW(
+        [{"params": groups[name], "lr": config.lr * mult, "name": name}
+         for name, mult in zip(GROUPS, config.lr_multipliers)],
+        lr=config.lr, weight_decay=config.weight_decay)
+
+
+class Finetuner:
+    """Trains a model on labeled samples, keeping the optimizer and lr schedule across calls.
+
+    The learning rate decays by ``gamma`` after every epoch over the whole life of the Finetuner (a
+    continual schedule across ATL cycles). ``state_dict``/``load_state_dict`` save and restore it (with
+    the model's own state saved separately) for resumable runs.
+    """
+
+    def __init__(self, model: PoseModel, config: TrainConfig = FINETUNE_CONFIG) -> None:
+        self.model = model
+        self.config = config
+        self.optimizer = make_optimizer(model, config)
+        self.scheduler = torch.optim.lr_scheduler.ExponentialLR(self.optimizer, gamma=config.gamma)
+        self.epochs_done = 0
+        self.steps_done = 0
+
+    @property
+    def learning_rates(self) -> dict[str, float]:
+        """Current lr of each parameter group."""
+        return {g["name"]: g["lr"] for g in self.optimizer.param_groups}
+
+    def step(self, images: np.ndarray, targets: np.ndarray, weights: np.ndarray) -> float:
+        """One optimisation step on a batch: images (B, H, W, 3) uint8, targets (B, K, h, w), weights (B, K).
+        Returns the batch loss before the update."""
+        device = self.model.device
+        self.model.train()
+        heatmaps, _ = self.model(self.model.prepare(images))
+        loss = masked_mse(heatmaps, torch.from_numpy(targets).to(device), torch.from_numpy(weights).to(device))
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.steps_done += 1
+        return float(loss.detach())
+
+    def train_cache(self, cache: CropCache, indices: np.ndarray, keypoints: np.ndarray, epochs: int,
+                    rng: np.random.Generator, on_epoch=None, on_batch=None) -> list[float]:
+        """``epochs`` epochs over samples ``indices`` of ``cache`` with labels ``keypoints`` (M, K, 3).
+
+        Each epoch visits the M samples once in a random order (batches of ``batch_size``, the last one
+        smaller), then decays the lr. ``on_batch(samples_done, samples_total)`` is called after each
+        step and ``on_epoch(epoch, loss)`` after each epoch (``epoch`` counts all epochs of this Finetuner).
+        Returns the mean loss of each epoch (empty when ``epochs`` is 0 or there are no samples).
+        """
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        keypoints = np.asarray(keypoints, dtype=np.float64)
+        if keypoints.shape != (len(indices), self.model.num_keypoints, 3):
+            raise ValueError(f"label keypoints must be (M, K, 3) = ({len(indices)}, {self.model.num_keypoints}, 3) "
+                             f"for {len(indices)} indices; got {keypoints.shape}")
+        if epochs < 0:
+            raise ValueError(f"epochs must be >= 0, got {epochs}")
+        if epochs == 0 or len(indices) == 0:
+            return []
+        was_training = self.model.training
+        flip_index = self.model.keypoint_set.flip_index
+        bs = self.config.batch_size
+        losses = []
+        try:
+            for _ in range(epochs):
+                order = rng.permutation(len(indices))
+                total = 0.0
+                for start in range(0, len(order), bs):
+                    sel = order[start:start + bs]
+                    images, targets, weights = training_batch(
+                        cache, indices[sel], keypoints[sel], flip_index, self.model.heatmap_size, rng,
+                        self.config.augmentation, self.config.sigma)
+                    total += self.step(images, targets, weights) * len(sel)
+                    if on_batch is not None:
+                        on_batch(start + len(sel), len(order))
+                self.scheduler.step()
+                self.epochs_done += 1
+                losses.append(total / len(order))
+                if on_epoch is not None:
+                    on_epoch(self.epochs_done, losses[-1])
+        finally:
+            self.model.train(was_training)
+        return losses
+
+    def train_epochs(self, video: Video, indices: np.ndarray, label_keypoints: np.ndarray, epochs: int,
+                     rng: np.random.Generator) -> list[float]:
+        """Fine-tune on samples ``indices`` of ``video`` labeled with ``label_keypoints`` (M, K, 3) (x, y in
+        image pixels, v > 0 where labeled) for ``epochs`` epochs. The video's frames are decoded once and
+        shared with the estimator pass. Returns the mean loss per epoch ([] for 0 epochs)."""
+        return self.train_cache(crop_cache(video, self.model.input_size), indices, label_keypoints, epochs, rng)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                "epochs_done": self.epochs_done, "steps_done": self.steps_done, "config": self.config.to_dict()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        self.epochs_done = int(state["epochs_done"])
+        self.steps_done = int(state.get("steps_done", 0))
