@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from formats_testdata import BONN, BONN_JSON, assert_same_samples, mutated, pose17, posetrack21_doc, write_doc
 
-from vatl.data.formats import missing_frames
+from vatl.data.formats import missing_frames, require_samples
 from vatl.data.formats.posetrack21 import default_image_root, read_posetrack21, write_posetrack21
 from vatl.data.video import Frame, Video
 from vatl.skeletons import DEFAULT_SIGMA, POSETRACK21
@@ -129,7 +129,7 @@ def test_not_json_and_missing_file_name_the_file(tmp_path):
 def test_same_track_twice_in_a_frame_is_read_with_a_warning(tmp_path, caplog):
     doc = posetrack21_doc()
     doc["annotations"][1]["track_id"] = 1  # ids 10 and 11 both track 1 on frame_id 101
-    with caplog.at_level("WARNING", logger="vatl.data.formats._common"):
+    with caplog.at_level("WARNING", logger="vatl.data.formats._samples"):
         video = read_posetrack21(_layout_file(tmp_path, doc))
     assert video.track_id.tolist() == [1, 1, 1, 3]
     assert "vid1.json: 1 instance(s) share a track id" in caplog.text
@@ -146,6 +146,11 @@ def test_video_without_usable_instances_is_empty_not_an_error(tmp_path):
     assert video.skipped == {"no_annotated_joint": 7, "unlabeled_frame": 1}
     prev, nxt = video.neighbours()
     assert prev.shape == (0,) and nxt.shape == (0,)
+    with pytest.raises(ValueError, match=r"vid1\.json: no usable person instance in 4 frames "
+                                         r"\(skipped: 7 no_annotated_joint, 1 unlabeled_frame\)"):
+        require_samples(video)
+    full = read_posetrack21(_layout_file(tmp_path))
+    assert require_samples(full) is full
 
 
 def test_write_over_source_replaces_keypoints_adds_scores_and_keeps_the_rest(tmp_path):

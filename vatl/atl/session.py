@@ -171,6 +171,7 @@ class ATLSession:
             "AP@0.6_raw": evaluation["raw"][MAIN_AP], "AP@0.6": evaluation["with_labels"][MAIN_AP],
             "AP_raw": evaluation["raw"]["AP"], "AP": evaluation["with_labels"]["AP"],
             "ap_raw": evaluation["raw"], "ap_with_labels": evaluation["with_labels"],
+            "true_oks_min": self._true_oks_min(result.keypoints),
             "num_queried": int(len(indices)), "selected": indices.tolist(),
             **times,
         }
@@ -239,7 +240,7 @@ class ATLSession:
             "num_answered": int(len(answered)),
             "num_labeled_after": len(self.labels),
             "labeled_percent_after": 100.0 * len(self.labels) / self.video.num_samples,
-            "ap_after_labels": after["with_labels"],
+            "ap_after_labels": after["with_labels"], "true_oks_min_after": self._true_oks_min(kp),
             "G": g, "epochs": epochs if losses else 0, "epochs_planned": epochs,
             "num_retrained_R": int(len(retrain_r)), "num_trained": int(len(train_idx)) if losses else 0,
             "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
@@ -303,6 +304,17 @@ class ATLSession:
         labels = np.stack([self.labels[int(i)].keypoints for i in indices])
         return oks(keypoints[indices], labels, box_areas(self.video.boxes[indices]),
                    self.video.keypoint_set.sigma_array)
+
+    def _true_oks_min(self, keypoints: np.ndarray) -> float | None:
+        """The lowest OKS over all samples of the predictions with the labels so far, against ground truth
+        (for the "actual" column of the stopping table: when does every sample truly exceed θ?); None
+        without ground truth."""
+        has_gt = self.video.visible.any(axis=1)
+        if not has_gt.any():
+            return None
+        merged = self.labels.merged_with(Predictions.from_keypoints(keypoints))
+        return float(oks(merged.keypoints[has_gt], self.video.keypoints[has_gt], box_areas(self.video.boxes[has_gt]),
+                         self.video.keypoint_set.sigma_array).min())
 
     def results(self) -> dict[str, Any]:
         """Per-cycle records, the learning curve, ALC (when the curve reaches 100 %) and the stop."""

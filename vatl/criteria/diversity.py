@@ -57,22 +57,24 @@ def min_sq_distances(x: np.ndarray, centres: np.ndarray, block: int = BLOCK_ELEM
 
 
 class KCenterGreedy:
-    """Exact (lazy) k-center greedy with an optional additive bonus per candidate.
+    """Exact k-center greedy with an optional additive bonus per candidate, organised for BLAS-3.
 
     Candidates are rows of ``x`` (U, D); the objective of candidate i is
     ``distance_weight · sqrt(d2_i) / scale + bonus_i`` with d2_i its squared distance to the nearest
     centre; ties go to the smaller row. ``bonus`` = None is plain Core-Set.
 
-    Lazy evaluation: ``ub`` holds an upper bound of d2 for every candidate and ``synced`` how many picked
-    centres it accounts for. Candidates are ordered by their objective at the last re-sort (an upper
-    bound of the current one); a pick brings candidates up to date in that order, a block at a time,
-    until no stale bound can beat the best exact objective. Brought-up-to-date candidates stay in an
-    "active" buffer (contiguous rows) that follows every new centre with one matrix-vector product;
-    the buffer is emptied by a re-sort when it grows past ``max_active`` rows.
+    ``ub`` holds an upper bound of d2 for every candidate and ``synced`` how many picked centres it
+    accounts for (objectives only decrease, so a stale objective bounds the current one). Picks are
+    made in rounds: a round brings candidates up to date in order of their stale objective, a block at
+    a time with one matrix product against the centres they miss, until the ``working`` best exact ones
+    are known to beat every other candidate; it then picks greedily inside this working set (one small
+    matrix-vector product per pick) as long as the best of it still beats the bound of everything
+    outside. The result equals the plain greedy algorithm; the work is a fraction of U·k·D
+    multiply-adds, mostly in matrix products.
     """
 
     def __init__(self, x: np.ndarray, initial_d2: np.ndarray, bonus: np.ndarray | None = None,
-                 distance_weight: float = 1.0, block: int = 1024, max_active: int = 16384):
+                 distance_weight: float = 1.0, block: int = 2048, working: int = 1024):
         self.x = np.ascontiguousarray(x, dtype=np.float32)
         u, dim = self.x.shape
         self.xn = _sq_norms(self.x)
@@ -82,19 +84,16 @@ class KCenterGreedy:
         self.weight = float(distance_weight)
         self.scale = 1.0
         self.block = int(block)
-        self.max_active = max(int(max_active), 2 * self.block)
+        self.working = int(working)
         self.alive = np.ones(u, dtype=bool)
         self.centres = np.empty((16, dim), dtype=np.float32)
         self.centre_norms = np.empty(16, dtype=np.float32)
         self.picks: list[int] = []
         self.updates = 0  # candidate-centre distances computed (for benchmarks)
-        self.resorts = 0
-        self._order: np.ndarray | None = None
-        self._act_rows = np.empty(0, dtype=np.int64)
-        self._act_x = np.empty((0, dim), dtype=np.float32)
+        self.rounds = 0
 
-    # objective -----------------------------------------------------------------------------------
-    def keys(self, rows: np.ndarray) -> np.ndarray:
+    def keys(self, rows: np.ndarray | slice) -> np.ndarray:
+        """Objective (upper bound unless synced) of ``rows``; -inf for centres."""
         k = self.weight * np.sqrt(self.ub[rows].astype(np.float64)) / self.scale + self.bonus[rows]
         return np.where(self.alive[rows], k, -np.inf)
 
@@ -110,81 +109,100 @@ class KCenterGreedy:
         self.alive[row] = False
         self.ub[row] = 0.0
 
-    def sync(self, rows: np.ndarray, xr: np.ndarray | None = None) -> None:
-        """Bring ub of ``rows`` up to date with every picked centre (one matrix product).
-
-        xr: the rows' features (len(rows), D) if already gathered.
-        """
+    def sync(self, rows: np.ndarray) -> None:
+        """Bring ub of ``rows`` up to date with every picked centre (matrix products, chunked)."""
         m = len(self.picks)
-        start = int(self.synced[rows].min()) if len(rows) else m
+        if not len(rows):
+            return
+        start = int(self.synced[rows].min())
         if start >= m:
             return
-        xr = self.x[rows] if xr is None else xr
-        d = self.xn[rows, None] + self.centre_norms[None, start:m] - 2.0 * (xr @ self.centres[start:m].T)
-        self.ub[rows] = np.minimum(self.ub[rows], np.maximum(d.min(axis=1), 0.0))
+        xr, xn = self.x[rows], self.xn[rows, None]
+        best = self.ub[rows]
+        step = max(1, BLOCK_ELEMENTS // len(rows))
+        for c in range(start, m, step):
+            e = min(m, c + step)
+            d = xn + self.centre_norms[None, c:e] - 2.0 * (xr @ self.centres[c:e].T)
+            np.minimum(best, d.min(axis=1), out=best)
+            self.updates += d.size
+        self.ub[rows] = np.maximum(best, 0.0)
         self.synced[rows] = m
-        self.updates += d.size
 
     def sync_all(self) -> None:
-        """Exact ub for every candidate (chunked)."""
-        rows_per = max(1, BLOCK_ELEMENTS // max(1, len(self.picks)))
-        for s in range(0, len(self.x), rows_per):
-            self.sync(np.arange(s, min(s + rows_per, len(self.x))))
+        """Exact ub for every candidate."""
+        for s in range(0, len(self.x), self.block):
+            self.sync(np.arange(s, min(s + self.block, len(self.x))))
 
-    # selection -----------------------------------------------------------------------------------
-    def _resort(self) -> None:
-        keys = self.keys(np.arange(len(self.x)))
-        self._order = np.argsort(-keys, kind="stable")
-        self._stale = keys[self._order]
-        self._pos = 0
-        self._act_rows = np.empty(0, dtype=np.int64)
-        self._act_x = np.empty((0, self.x.shape[1]), dtype=np.float32)
-        self.resorts += 1
+    def run(self, k: int) -> list[int]:
+        """Pick until there are ``k`` picks (or no candidate is left); returns all picks in order."""
+        while len(self.picks) < k and self.alive.any():
+            self._round(k)
+        return self.picks
 
-    def _update_active(self) -> None:
-        live = self.alive[self._act_rows]
-        if not live.all():
-            self._act_rows, self._act_x = self._act_rows[live], self._act_x[live]
-        if len(self._act_rows):
-            self.sync(self._act_rows, self._act_x)
+    def _exact_top(self) -> tuple[np.ndarray, float]:
+        """The working set (rows, ascending) whose exact objectives beat every other candidate's bound,
+        and the largest bound outside it."""
+        n_alive = int(self.alive.sum())
+        t = min(self.working, n_alive)
+        stale = self.keys(slice(None))
+        size = min(len(stale), max(16 * t, 16384))
+        while True:
+            if size < len(stale):
+                top = np.argpartition(-stale, size - 1)[:size]
+                outside = float(np.max(stale, where=~np.isin(np.arange(len(stale)), top), initial=-np.inf))
+            else:
+                top, outside = np.arange(len(stale)), -np.inf
+            top = top[np.lexsort((top, -stale[top]))]
+            top = top[np.isfinite(stale[top])]
+            exact_rows, exact_keys = [], []
+            kth = -np.inf
+            pos = 0
+            while pos < len(top):
+                blk = top[pos:pos + self.block]
+                pos += len(blk)
+                self.sync(blk)
+                exact_rows.append(blk)
+                exact_keys.append(self.keys(blk))
+                keys = np.concatenate(exact_keys)
+                if len(keys) >= t:
+                    kth = np.partition(keys, len(keys) - t)[len(keys) - t]
+                next_stale = stale[top[pos]] if pos < len(top) else outside
+                if len(keys) >= t and kth > next_stale:
+                    break
+            else:
+                if outside >= kth and size < len(stale):
+                    size = min(len(stale), 4 * size)
+                    continue
+            rows = np.concatenate(exact_rows)
+            keys = np.concatenate(exact_keys)
+            order = np.lexsort((rows, -keys))
+            work, rest = rows[order[:t]], order[t:]
+            bound = max(float(keys[rest].max()) if len(rest) else -np.inf,
+                        stale[top[pos]] if pos < len(top) else outside)
+            return np.sort(work), bound
 
-    def next_pick(self) -> int:
-        """Pick the best candidate (exact), make it a centre and return its row; -1 if none is left."""
-        if not self.alive.any():
-            return -1
-        if self._order is None or len(self._act_rows) > self.max_active:
-            self._resort()
-        self._update_active()
-        best_key, best_row = -np.inf, len(self.x)
-        if len(self._act_rows):
-            k = self.keys(self._act_rows)
-            best_key = k.max()
-            best_row = int(self._act_rows[k == best_key].min())
-        order, stale = self._order, self._stale
-        pulled_rows, pulled_x = [], []
-        while self._pos < len(order) and (stale[self._pos] > best_key or
-                                          (stale[self._pos] == best_key and order[self._pos] < best_row)):
-            new = order[self._pos:self._pos + self.block]
-            self._pos += len(new)
-            new = new[self.alive[new]]
-            if not len(new):
-                continue
-            xr = self.x[new]
-            self.sync(new, xr)
-            pulled_rows.append(new)
-            pulled_x.append(xr)
-            k = self.keys(new)
-            top = k.max()
-            row = int(new[k == top].min())
-            if top > best_key or (top == best_key and row < best_row):
-                best_key, best_row = top, row
-        if pulled_rows:
-            self._act_rows = np.concatenate([self._act_rows, *pulled_rows])
-            self._act_x = np.concatenate([self._act_x, *pulled_x])
-        if best_row >= len(self.x):
-            best_row = int(np.flatnonzero(self.alive)[0])  # only -inf objectives left
-        self.add_centre(best_row)
-        return best_row
+    def _round(self, k: int) -> None:
+        self.rounds += 1
+        work, bound = self._exact_top()
+        wx, wn = self.x[work], self.xn[work]
+        wub = self.ub[work].copy()
+        live = self.alive[work].copy()
+        wbonus = self.bonus[work]
+        first = True
+        while len(self.picks) < k and live.any():
+            key = np.where(live, self.weight * np.sqrt(wub.astype(np.float64)) / self.scale + wbonus, -np.inf)
+            b = int(np.argmax(key))  # first maximum = smallest row (work is ascending)
+            if not first and not key[b] > bound:
+                break
+            first = False
+            row = int(work[b])
+            self.add_centre(row)
+            live[b] = False
+            d = wn + self.centre_norms[len(self.picks) - 1] - 2.0 * (wx @ self.x[row])
+            np.minimum(wub, np.maximum(d, 0.0), out=wub)
+            self.updates += len(work)
+        self.ub[work] = np.where(self.alive[work], wub, 0.0)
+        self.synced[work] = len(self.picks)
 
 
 def kcenter_select(features: np.ndarray, pool: np.ndarray, labeled: np.ndarray, k: int,
@@ -221,8 +239,7 @@ def kcenter_select(features: np.ndarray, pool: np.ndarray, labeled: np.ndarray, 
     if normalise:
         top = float(np.sqrt(greedy.ub[greedy.alive].max())) if greedy.alive.any() else 0.0
         greedy.scale = top if top > 0 else 1.0
-    while len(greedy.picks) < k:
-        greedy.next_pick()
+    greedy.run(k)
     return pool[np.asarray(greedy.picks, dtype=np.int64)]
 
 

@@ -42,9 +42,9 @@ def estimate(model: PoseModel, video: Video, consumers: Iterable[PassConsumer] =
         raise ValueError(f"video {video.name!r} has {video.keypoint_set.num_keypoints} keypoint slots "
                          f"({video.keypoint_set.name}) but the model predicts {k} ({model.keypoint_set.name})")
     keypoints = np.zeros((n, k, 3), dtype=np.float64)
-    features = np.zeros((n, model.feature_dim), dtype=np.float32)
     if n == 0:
-        return PassResult(keypoints, features)
+        return PassResult(keypoints, np.zeros((0, model.feature_dim), dtype=np.float32))
+    features: np.ndarray | None = None
     cache = cache if cache is not None else crop_cache(video, model.input_size)
     flip_index = model.keypoint_set.flip_index
     was_training = model.training
@@ -66,6 +66,8 @@ def estimate(model: PoseModel, video: Video, consumers: Iterable[PassConsumer] =
                 for consumer in consumers:
                     consumer.consume(batch)
                 keypoints[idx] = kp
+                if features is None:
+                    features = np.zeros((n, batch.features.shape[1]), dtype=np.float32)
                 features[idx] = batch.features
     finally:
         model.train(was_training)

@@ -20,7 +20,9 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from vatl.data.formats._common import is_jrdb_names, load_json, missing_frames
+from vatl.data.formats._categories import is_jrdb_names
+from vatl.data.formats._files import load_json, missing_frames
+from vatl.data.formats._samples import require_samples
 from vatl.data.formats.coco import coco_from_dict, read_coco, write_coco
 from vatl.data.formats.jrdb import jrdb_from_dict, read_jrdb, write_jrdb
 from vatl.data.formats.posetrack21 import posetrack21_from_dict, read_posetrack21, write_posetrack21
@@ -70,6 +72,8 @@ def load_video(path: str | os.PathLike, format: str = "auto", **options: Any) ->
         options: passed to the reader (e.g. ``image_root``, ``check_images``; ``max_frames`` for jrdb).
     Raises:
         FileNotFoundError / IsADirectoryError / ValueError naming the file (and record and field).
+    A file without any usable instance gives a video with N = 0 (see ``video.skipped``);
+    :func:`require_samples` turns that into an error that says why.
     """
     if format != "auto":
         _check_format(format)
@@ -91,6 +95,6 @@ def save_video(video: Video, path: str | os.PathLike, keypoints: np.ndarray | No
 
 
 __all__ = [
-    "FORMATS", "detect_format", "load_video", "save_video", "missing_frames",
+    "FORMATS", "detect_format", "load_video", "save_video", "missing_frames", "require_samples",
     "read_posetrack21", "write_posetrack21", "read_jrdb", "write_jrdb", "read_coco", "write_coco",
 ]

@@ -143,3 +143,12 @@ def build_video(name: str, keypoint_set: KeypointSet, frames: list[Frame], sampl
         skipped=dict(sorted(samples.skipped.items())),
         source=source,
     )
+
+
+def require_samples(video: Video) -> Video:
+    """``video`` itself, or a ValueError saying why it has no sample (for callers that need one)."""
+    if video.num_samples:
+        return video
+    where_from = video.source.get("path", video.name)
+    why = ", ".join(f"{n} {reason}" for reason, n in video.skipped.items()) or "no annotated instance"
+    raise ValueError(f"{where_from}: no usable person instance in {len(video.frames)} frames (skipped: {why})")

@@ -27,11 +27,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from vatl.data.formats._common import (SKIP_CROWD, build_video, check_frames_exist,
-                                       check_outputs, collect_samples, dump_json, image_index_by_id,
-                                       is_jrdb_names, join_image_path, load_json, num, numbers,
-                                       record_error, relative_file_name, require_int, require_list,
-                                       update_records)
+from vatl.data.formats._categories import is_jrdb_names
+from vatl.data.formats._files import check_frames_exist, dump_json, join_image_path, load_json, relative_file_name
+from vatl.data.formats._records import record_error, require_int, require_list
+from vatl.data.formats._samples import SKIP_CROWD, build_video, collect_samples, image_index_by_id
+from vatl.data.formats._writing import check_outputs, num, numbers, update_records
 from vatl.data.video import Frame, Video
 from vatl.skeletons import JRDB
 
@@ -103,8 +103,9 @@ def jrdb_from_dict(data: Mapping[str, Any], path: Path, image_root: str | os.Pat
         if count_frames == "all":
             keep = keep[:max_frames]
         else:
+            # up to and including the n-th annotated image; unannotated images after it are dropped
             counted = np.cumsum([annotated[p] for p in keep])
-            keep = [p for p, c in zip(keep, counted) if c <= max_frames and not (c == max_frames and not annotated[p])]
+            keep = [p for p, c in zip(keep, counted) if c < max_frames or (c == max_frames and annotated[p])]
     new_pos = {p: j for j, p in enumerate(keep)}
     # images dropped by the options map to -1: their instances are counted, not read
     frame_of_image = {iid: new_pos.get(p, -1) for iid, p in position.items()}

@@ -23,11 +23,11 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from vatl.data.formats._common import (SKIP_UNLABELED_FRAME, build_video, builtin_set_for_names, category_dict,
-                                       check_frames_exist, check_outputs, collect_samples, dump_json,
-                                       image_index_by_id, join_image_path, keypoint_set_from_category,
-                                       load_json, num, numbers, record_error, relative_file_name,
-                                       require_int, require_list, update_records)
+from vatl.data.formats._categories import builtin_set_for_names, category_dict, keypoint_set_from_category
+from vatl.data.formats._files import check_frames_exist, dump_json, join_image_path, load_json, relative_file_name
+from vatl.data.formats._records import record_error, require_int, require_list
+from vatl.data.formats._samples import SKIP_UNLABELED_FRAME, build_video, collect_samples, image_index_by_id
+from vatl.data.formats._writing import check_outputs, num, numbers, update_records
 from vatl.data.video import Frame, Video
 from vatl.skeletons import POSETRACK21, KeypointSet
 

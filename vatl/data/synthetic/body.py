@@ -54,20 +54,20 @@ class BodyShape:
     torso_len: float = 0.29      # pelvis to shoulder line
     shoulder_half: float = 0.115
     hip_half: float = 0.06
-    chest_depth: float = 0.11
+    chest_depth: float = 0.14
     waist_half: float = 0.09     # half-width of the torso at the hips (outer)
     shoulder_pad: float = 0.03   # torso outline beyond the shoulder joints
     upper_arm: float = 0.18
     forearm: float = 0.15
     hand_len: float = 0.06
-    upper_arm_r: float = 0.032
-    forearm_r: float = 0.026
-    hand_r: float = 0.022
+    upper_arm_r: float = 0.036
+    forearm_r: float = 0.029
+    hand_r: float = 0.024
     thigh: float = 0.245
     shin: float = 0.245
     foot_len: float = 0.075
-    thigh_r: float = 0.05
-    shin_r: float = 0.036
+    thigh_r: float = 0.056
+    shin_r: float = 0.04
     foot_r: float = 0.02
     hair_scale: float = 1.08     # hair ellipse relative to the head
 

@@ -38,7 +38,7 @@ EVERYDAY = (
     Swatch((8, 25), (70, 170), (60, 170), 1.0),       # browns, beige
     Swatch((0, 180), (90, 200), (100, 215), 2.0),     # any colour, moderate
 )
-DARK = (Swatch((0, 180), (0, 120), (15, 75), 3.0), Swatch((100, 125), (60, 160), (30, 90), 1.0))
+DARK = (Swatch((0, 180), (0, 120), (30, 100), 3.0), Swatch((100, 125), (60, 160), (40, 110), 1.0))
 NEON = (Swatch((0, 180), (200, 255), (210, 255), 3.0), Swatch((0, 180), (0, 10), (235, 255), 0.5),
         Swatch((0, 180), (0, 30), (10, 40), 0.6))
 CAMOUFLAGE = (Swatch((22, 45), (60, 160), (40, 130), 2.0), Swatch((8, 20), (60, 150), (40, 110), 1.0),
@@ -131,15 +131,15 @@ NIGHT = replace(
     motions={"walk": 3.0, "run": 1.5, "stand": 1.5, "turn": 0.5, "wave": 0.5},
     palette="dark", textures={"solid": 5.0, "hstripes": 1.0, "blotches": 1.0},
     backgrounds={"night_street": 1.0},
-    light_gain=(0.28, 0.45), tint=((1.15, 1.35), (0.85, 1.0), (0.6, 0.8)), gamma=(1.25, 1.5),
-    vignette=(0.3, 0.6), flicker=0.06, edge_darkening=(0.8, 0.95),
-    blur_sigma=(0.9, 1.5), motion_blur_px=(4.0, 9.0), noise_sigma=(9.0, 15.0), jpeg_quality=85,
+    light_gain=(0.6, 0.85), tint=((1.1, 1.25), (0.9, 1.0), (0.7, 0.85)), gamma=(1.05, 1.2),
+    vignette=(0.2, 0.45), flicker=0.06, edge_darkening=(0.8, 0.95),
+    blur_sigma=(0.8, 1.3), motion_blur_px=(3.0, 7.0), noise_sigma=(7.0, 12.0), jpeg_quality=85,
 )
 
 GYM = replace(
     SOURCE, name="gym",
     description="gym halls: acrobatics (bend, lie down, kick, cartwheel), neon clothes, large people, tilted camera",
-    persons=(2, 4), walker_fraction=0.15, person_height_frac=(0.78, 0.45), horizon_frac=(0.05, 0.2),
+    persons=(2, 4), walker_fraction=0.15, person_height_frac=(0.72, 0.4), horizon_frac=(0.05, 0.2),
     close_prob=0.3, border_prob=0.35,
     motions={"bend": 2.0, "lie_down": 1.5, "kick": 2.0, "cartwheel": 1.5, "stretch": 1.5, "squat": 1.0,
              "jump": 1.0},
