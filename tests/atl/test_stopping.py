@@ -19,7 +19,7 @@ def test_sc_all_needs_every_labeled_sample_above_theta():
 def test_nothing_labeled_never_stops_and_gives_no_nan_decision():
     for name in ("sc_min", "sc_all"):
         d = check_stop(name, np.array([]), np.array([]), theta=0.6)
-        assert not d.met
+        assert not d.met and d.value is None
         assert d.reason
 
 

@@ -16,14 +16,14 @@ STOP_MODES = ("off", "report", "stop")
 class StopDecision:
     criterion: str
     met: bool
-    value: float
+    value: float | None  # None when there is nothing to judge (no label yet)
     reason: str
 
 
 def sc_min(oks_query: np.ndarray, theta: float) -> StopDecision:
     """Met when the mean OKS over the newly labeled samples exceeds θ (Eq. 4)."""
     if len(oks_query) == 0:
-        return StopDecision("sc_min", False, float("nan"), "no newly labeled sample this cycle")
+        return StopDecision("sc_min", False, None, "no newly labeled sample this cycle")
     value = float(np.mean(oks_query))
     return StopDecision("sc_min", value > theta, value,
                         f"mean OKS of the {len(oks_query)} new labels = {value:.3f} {'>' if value > theta else '<='} θ={theta}")
@@ -32,7 +32,7 @@ def sc_min(oks_query: np.ndarray, theta: float) -> StopDecision:
 def sc_all(oks_labeled: np.ndarray, theta: float) -> StopDecision:
     """Met when every labeled sample (Q ∪ L) has OKS above θ (Eq. 5)."""
     if len(oks_labeled) == 0:
-        return StopDecision("sc_all", False, float("nan"), "no labeled sample yet")
+        return StopDecision("sc_all", False, None, "no labeled sample yet")
     value = float(np.min(oks_labeled))
     return StopDecision("sc_all", value > theta, value,
                         f"min OKS over the {len(oks_labeled)} labeled samples = {value:.3f} "

@@ -12,6 +12,7 @@ from pathlib import Path
 HELP = "pretrain a heatmap pose estimator on a dataset folder (validation AP each epoch, resumable)"
 
 DEFAULT_OUT = Path("runs/pretrain")
+SYNTHETIC_ROOT = Path("runs/synthetic")  # the standard synthetic benchmark set (`vatl synth --benchmark-set`)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     parser.add_argument("data", nargs="?", default=None,
                         help="dataset: a root with posetrack_data/<split>/ or <split>/, a folder of annotation "
-                             "JSONs, or one JSON (default: the synthetic benchmark's source set)")
+                             "JSONs, or one JSON (default: the synthetic benchmark's source set, "
+                             f"{SYNTHETIC_ROOT}/source, generated if missing)")
     parser.add_argument("--split", default="train", help="training split under the root (default: train)")
     parser.add_argument("--val", default=None, help="validation dataset (default: DATA's --val-split)")
     parser.add_argument("--val-split", default="val", help="validation split under the root (default: val)")
@@ -41,18 +43,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-resume", action="store_true", help="start over even if OUT/last.pt exists")
     parser.add_argument("--export", type=Path, default=None,
-                        help="also write the best (else last) model, float16 and without optimizer state, here")
+                        help="also write the model, float16 and without optimizer state, here")
+    parser.add_argument("--export-from", choices=("final", "best"), default="final",
+                        help="export the last epoch (default) or the epoch of best validation AP@0.6")
     add_device_arguments(parser)
 
 
-def default_source_dataset() -> Path:
-    """The synthetic benchmark's source training set."""
-    try:
-        from vatl.data.synthetic import default_source_root  # type: ignore[attr-defined]
-    except ImportError:
-        raise ValueError("no DATA given and the synthetic benchmark is not available; "
-                         "pass a dataset folder (e.g. a PoseTrack21 root)") from None
-    return Path(default_source_root())
+def default_source_dataset(console) -> Path:
+    """The synthetic benchmark's source set under ``runs/synthetic`` (generated there, seed 0, if missing)."""
+    from vatl.data.synthetic import generate_benchmark_set
+
+    with console.status(f"checking / generating the synthetic benchmark set in {SYNTHETIC_ROOT}"):
+        made = [r for r in generate_benchmark_set(SYNTHETIC_ROOT, seed=0) if not r.skipped]
+    if made:
+        console.print(f"generated {len(made)} synthetic videos under {SYNTHETIC_ROOT}")
+    return SYNTHETIC_ROOT / "source"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     configure_threads(args.threads)
     device = resolve_device(args.device)
-    data = Path(args.data) if args.data else default_source_dataset()
+    data = Path(args.data) if args.data else default_source_dataset(console)
     train_files = dataset_files(data, args.split)
     val_files: list[Path] = []
     if not args.no_val:
@@ -107,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     record = {"command": canonical_command(args, data), "argv": sys.argv[1:],
               "data": str(data), "train_files": [f.name for f in train_files],
               "val_files": [f.name for f in val_files], "model": model.config.name,
+              "train_annotations_sha256": files_sha256(train_files),
               "init": str(args.init) if args.init else None, "torch": _torch_version(),
               "python": platform.python_version(), "threads": args.threads, "device": str(device)}
 
@@ -124,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             progress.remove_task(state["task"])
             state["task"] = None
         state["epoch"] = entry["epoch"] + 1
-        val = f"  val AP@0.6 {100 * entry['val_AP@0.6']:5.1f}  AP {100 * entry['val_AP']:5.1f}" \
+        val = f"  val AP@0.6 {entry['val_AP@0.6']:5.1f}  AP {entry['val_AP']:5.1f}" \
             if "val_AP@0.6" in entry else ""
         progress.console.print(f"epoch {entry['epoch']:3d}/{args.epochs}  loss {entry['loss']:.6f}  "
                                f"lr {entry['lr']:.2e}{val}  ({entry['seconds']:.0f} s)")
@@ -143,10 +149,10 @@ def run(args: argparse.Namespace) -> int:
     best = rec.get("best_epoch")
     summary = f"done: {len(hist)} epochs, final loss {hist[-1]['loss']:.6f}" if hist else "done: no epoch run"
     if best:
-        summary += f"; best val AP@0.6 {100 * hist[best - 1]['val_AP@0.6']:.1f} at epoch {best}"
+        summary += f"; best val AP@0.6 {hist[best - 1]['val_AP@0.6']:.1f} at epoch {best}"
     console.print(summary + f"; checkpoints in {args.out}")
     if args.export is not None:
-        source = args.out / ("best.pt" if best else "final.pt")
+        source = args.out / ("best.pt" if args.export_from == "best" and best else "final.pt")
         exported = load_checkpoint(source)
         exported.record = {**read_checkpoint(source)["training"], "exported_from": str(source)}
         save_checkpoint(args.export, exported, half=True)
@@ -172,8 +178,19 @@ def canonical_command(args: argparse.Namespace, data: Path) -> str:
     if args.threads:
         parts += ["--threads", str(args.threads)]
     if args.export:
-        parts += ["--export", str(args.export)]
+        parts += ["--export", str(args.export), "--export-from", args.export_from]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+def files_sha256(files: list[Path]) -> str:
+    """One fingerprint of the annotation files' names and bytes (identifies the training data)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()
 
 
 def _torch_version() -> str:

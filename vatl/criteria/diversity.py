@@ -63,14 +63,18 @@ class KCenterGreedy:
     ``distance_weight · sqrt(d2_i) / scale + bonus_i`` with d2_i its squared distance to the nearest
     centre; ties go to the smaller row. ``bonus`` = None is plain Core-Set.
 
-    ``ub`` holds an upper bound of d2 for every candidate and ``synced`` how many picked centres it
-    accounts for (objectives only decrease, so a stale objective bounds the current one). Picks are
-    made in rounds: a round brings candidates up to date in order of their stale objective, a block at
-    a time with one matrix product against the centres they miss, until the ``working`` best exact ones
-    are known to beat every other candidate; it then picks greedily inside this working set (one small
-    matrix-vector product per pick) as long as the best of it still beats the bound of everything
-    outside. The result equals the plain greedy algorithm; the work is a fraction of U·k·D
-    multiply-adds, mostly in matrix products.
+    Bookkeeping per candidate: ``ub`` an upper bound of d2, ``synced`` how many picked centres it
+    accounts for, ``near`` the picked centre that realises ub (-1: a labeled one). Objectives only
+    decrease, so a stale objective bounds the current one.
+
+    Picks are made in rounds. A round brings candidates up to date in order of their stale objective,
+    a block at a time with one matrix product against the centres they miss, until the ``working``
+    best exact ones are known to beat every other candidate; it then picks greedily inside this working
+    set (one small matrix-vector product per pick) while the best of it still beats the bound of
+    everything outside. Bringing a candidate up to date is skipped when the triangle inequality shows
+    that no centre it misses can be nearer: ``|c_near − c_j| >= 2·sqrt(ub)`` for every missed centre j
+    (the distances from each centre to the centres of every later round are kept as an (m, rounds)
+    table of minima). The picks equal those of the plain greedy algorithm.
     """
 
     def __init__(self, x: np.ndarray, initial_d2: np.ndarray, bonus: np.ndarray | None = None,
@@ -80,6 +84,7 @@ class KCenterGreedy:
         self.xn = _sq_norms(self.x)
         self.ub = np.asarray(initial_d2, dtype=np.float32).copy()
         self.synced = np.zeros(u, dtype=np.int64)  # picked centres accounted for in ub
+        self.near = np.full(u, -1, dtype=np.int64)
         self.bonus = np.zeros(u) if bonus is None else np.asarray(bonus, dtype=np.float64)
         self.weight = float(distance_weight)
         self.scale = 1.0
@@ -89,8 +94,12 @@ class KCenterGreedy:
         self.centres = np.empty((16, dim), dtype=np.float32)
         self.centre_norms = np.empty(16, dtype=np.float32)
         self.picks: list[int] = []
+        self.round_starts: list[int] = []
+        # later[a, r]: min distance from centre a to the centres of rounds r, r+1, ... (after a's own)
+        self.later = np.full((16, 8), np.inf, dtype=np.float32)
         self.updates = 0  # candidate-centre distances computed (for benchmarks)
-        self.rounds = 0
+        self.skipped = 0  # candidate-round updates skipped by the triangle inequality
+        self._round_ends = np.zeros(0, dtype=np.int64)
 
     def keys(self, rows: np.ndarray | slice) -> np.ndarray:
         """Objective (upper bound unless synced) of ``rows``; -inf for centres."""
@@ -109,23 +118,69 @@ class KCenterGreedy:
         self.alive[row] = False
         self.ub[row] = 0.0
 
-    def sync(self, rows: np.ndarray) -> None:
-        """Bring ub of ``rows`` up to date with every picked centre (matrix products, chunked)."""
+    def close_round(self, start: int) -> None:
+        """Record the centres picked since ``start`` as one round (for the triangle-inequality test)."""
         m = len(self.picks)
+        if m <= start:
+            return
+        r = len(self.round_starts)
+        self.round_starts.append(start)
+        if m > self.later.shape[0] or r >= self.later.shape[1]:
+            grown = np.full((max(m, 2 * self.later.shape[0]), max(r + 1, 2 * self.later.shape[1])), np.inf,
+                            dtype=np.float32)
+            grown[:self.later.shape[0], :self.later.shape[1]] = self.later
+            self.later = grown
+        step = max(1, BLOCK_ELEMENTS // (m - start))
+        for a in range(0, m, step):
+            e = min(m, a + step)
+            d2 = (self.centre_norms[a:e, None] + self.centre_norms[None, start:m]
+                  - 2.0 * (self.centres[a:e] @ self.centres[start:m].T))
+            self.later[a:e, r] = np.sqrt(np.maximum(d2.min(axis=1), 0.0))
+        self._round_ends = np.asarray(self.round_starts[1:] + [m], dtype=np.int64)
+
+    def sync(self, rows: np.ndarray) -> None:
+        """Bring ub of ``rows`` up to date with every picked centre (matrix products per round).
+
+        A row skips a round when the triangle inequality shows that none of its centres can be nearer
+        than the row's current nearest centre.
+        """
+        m = len(self.picks)
+        rows = rows[self.synced[rows] < m]
         if not len(rows):
             return
-        start = int(self.synced[rows].min())
-        if start >= m:
-            return
-        xr, xn = self.x[rows], self.xn[rows, None]
-        best = self.ub[rows]
-        step = max(1, BLOCK_ELEMENTS // len(rows))
-        for c in range(start, m, step):
-            e = min(m, c + step)
-            d = xn + self.centre_norms[None, c:e] - 2.0 * (xr @ self.centres[c:e].T)
-            np.minimum(best, d.min(axis=1), out=best)
-            self.updates += d.size
+        synced, near = self.synced[rows], self.near[rows]
+        limit = 2.0 * np.sqrt(self.ub[rows]) * (1.0 + 1e-4) + 1e-6
+        starts = np.asarray(self.round_starts, dtype=np.int64)
+        ends = self._round_ends if len(starts) else starts
+        spans = [(int(s0), int(e0)) for s0, e0 in zip(starts, ends)]
+        closed = int(ends[-1]) if len(ends) else 0
+        if closed < m:
+            spans.append((closed, m))  # centres not in a closed round yet: always checked
+        best, arg = self.ub[rows].copy(), near.copy()
+        for r, (s0, e0) in enumerate(spans):
+            need = synced < e0
+            if r < len(starts):
+                far = (near >= 0) & (self.later[np.maximum(near, 0), r] > limit)
+                self.skipped += int((need & far).sum())
+                need &= ~far
+            idx = np.flatnonzero(need)
+            if not len(idx):
+                continue
+            lo = max(s0, int(synced[idx].min()))
+            xr, xn = self.x[rows[idx]], self.xn[rows[idx], None]
+            step = max(1, BLOCK_ELEMENTS // len(idx))
+            line = np.arange(len(idx))
+            for c in range(lo, e0, step):
+                e = min(e0, c + step)
+                d = xn + self.centre_norms[None, c:e] - 2.0 * (xr @ self.centres[c:e].T)
+                j = d.argmin(axis=1)
+                dj = d[line, j]
+                better = dj < best[idx]
+                best[idx] = np.where(better, dj, best[idx])
+                arg[idx] = np.where(better, c + j, arg[idx])
+                self.updates += d.size
         self.ub[rows] = np.maximum(best, 0.0)
+        self.near[rows] = arg
         self.synced[rows] = m
 
     def sync_all(self) -> None:
@@ -136,24 +191,27 @@ class KCenterGreedy:
     def run(self, k: int) -> list[int]:
         """Pick until there are ``k`` picks (or no candidate is left); returns all picks in order."""
         while len(self.picks) < k and self.alive.any():
+            start = len(self.picks)
             self._round(k)
+            self.close_round(start)
         return self.picks
 
     def _exact_top(self) -> tuple[np.ndarray, float]:
         """The working set (rows, ascending) whose exact objectives beat every other candidate's bound,
         and the largest bound outside it."""
-        n_alive = int(self.alive.sum())
-        t = min(self.working, n_alive)
+        t = min(self.working, int(self.alive.sum()))
         stale = self.keys(slice(None))
         size = min(len(stale), max(16 * t, 16384))
         while True:
             if size < len(stale):
                 top = np.argpartition(-stale, size - 1)[:size]
-                outside = float(np.max(stale, where=~np.isin(np.arange(len(stale)), top), initial=-np.inf))
+                rest_mask = np.ones(len(stale), dtype=bool)
+                rest_mask[top] = False
+                outside = float(stale[rest_mask].max())
             else:
                 top, outside = np.arange(len(stale)), -np.inf
             top = top[np.lexsort((top, -stale[top]))]
-            top = top[np.isfinite(stale[top])]
+            top = top[stale[top] > -np.inf]
             exact_rows, exact_keys = [], []
             kth = -np.inf
             pos = 0
@@ -182,10 +240,9 @@ class KCenterGreedy:
             return np.sort(work), bound
 
     def _round(self, k: int) -> None:
-        self.rounds += 1
         work, bound = self._exact_top()
         wx, wn = self.x[work], self.xn[work]
-        wub = self.ub[work].copy()
+        wub, wnear = self.ub[work].copy(), self.near[work].copy()
         live = self.alive[work].copy()
         wbonus = self.bonus[work]
         first = True
@@ -198,24 +255,28 @@ class KCenterGreedy:
             row = int(work[b])
             self.add_centre(row)
             live[b] = False
-            d = wn + self.centre_norms[len(self.picks) - 1] - 2.0 * (wx @ self.x[row])
-            np.minimum(wub, np.maximum(d, 0.0), out=wub)
+            d = np.maximum(wn + self.centre_norms[len(self.picks) - 1] - 2.0 * (wx @ self.x[row]), 0.0)
+            better = d < wub
+            wub = np.where(better, d, wub)
+            wnear = np.where(better, len(self.picks) - 1, wnear)
             self.updates += len(work)
         self.ub[work] = np.where(self.alive[work], wub, 0.0)
+        self.near[work] = wnear
         self.synced[work] = len(self.picks)
 
 
 def kcenter_select(features: np.ndarray, pool: np.ndarray, labeled: np.ndarray, k: int,
                    rng: np.random.Generator, uncertainty: np.ndarray | None = None,
                    distance_weight: float = 1.0, uncertainty_weight: float = 0.0,
-                   normalise: bool = False, block: int = 1024) -> np.ndarray:
+                   normalise: bool = False, first_most_uncertain: bool = False, block: int = 2048,
+                   working: int = 1024) -> np.ndarray:
     """k-center greedy over the pool, optionally with a DUW uncertainty term.
 
     features: (N, D); pool: (U,) candidate indices; labeled: (L,) indices of existing centres;
     uncertainty: (N,) C in [0, 1] (used where ``uncertainty_weight`` > 0).
     Objective: distance_weight · min-distance / s + uncertainty_weight · C, s = 1 or (``normalise``)
-    the largest min-distance at the start. First pick with no labeled sample: the highest objective
-    bonus (most uncertain) if uncertainty_weight > 0, else a random one.
+    the largest min-distance at the start. First pick with no labeled sample: the most uncertain
+    (largest C, ties: smallest index) if ``first_most_uncertain``, else a random one.
     Returns (min(k, U),) int64 sample indices in pick order.
     """
     pool = np.asarray(pool, dtype=np.int64)
@@ -225,17 +286,17 @@ def kcenter_select(features: np.ndarray, pool: np.ndarray, labeled: np.ndarray, 
         return np.zeros(0, dtype=np.int64)
     feats = np.asarray(features, dtype=np.float32)
     x = feats if len(pool) == len(feats) and (pool == np.arange(len(feats))).all() else feats[pool]
-    bonus = None
-    if uncertainty_weight != 0.0 and uncertainty is not None:
-        bonus = uncertainty_weight * np.nan_to_num(np.asarray(uncertainty, dtype=np.float64)[pool], nan=0.0)
-    greedy = KCenterGreedy(x, min_sq_distances(x, feats[labeled]), bonus, distance_weight, block)
+    c = None if uncertainty is None else np.nan_to_num(np.asarray(uncertainty, dtype=np.float64)[pool], nan=0.0)
+    bonus = uncertainty_weight * c if (c is not None and uncertainty_weight != 0.0) else None
+    greedy = KCenterGreedy(x, min_sq_distances(x, feats[labeled]), bonus, distance_weight, block, working)
     if len(labeled) == 0:
-        if bonus is not None:
-            first = int(np.flatnonzero(bonus == bonus.max())[0])
+        if first_most_uncertain and c is not None:
+            first = int(np.flatnonzero(c == c.max())[0])
         else:
             first = int(rng.integers(len(pool)))
         greedy.add_centre(first)
         greedy.sync_all()
+        greedy.close_round(0)
     if normalise:
         top = float(np.sqrt(greedy.ub[greedy.alive].max())) if greedy.alive.any() else 0.0
         greedy.scale = top if top > 0 else 1.0
@@ -333,5 +394,5 @@ class DUWCriterion(Criterion):
         a, b = self.weights(ctx.G)
         return kcenter_select(ctx.features, ctx.pool, np.flatnonzero(ctx.labeled), ctx.k, ctx.rng,
                               uncertainty=c, distance_weight=a, uncertainty_weight=b,
-                              normalise=self.normalise)
+                              normalise=self.normalise, first_most_uncertain=True)
 

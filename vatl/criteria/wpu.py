@@ -53,11 +53,12 @@ def feature_dim(keypoint_set: KeypointSet) -> int:
 
 
 def hybrid_features(xy: np.ndarray, weight: np.ndarray, boxes: np.ndarray, keypoint_set: KeypointSet,
-                    min_weight: float = 0.0) -> np.ndarray:
+                    min_weight: float = 0.0, ignored: tuple[int, ...] = ()) -> np.ndarray:
     """The hybrid feature of N poses.
 
     xy: (N, K, 2) image pixels; weight: (N, K) joint weights (see the module docstring);
-    boxes: (N, 4) xywh (height clipped to >= 1 px). Returns (N, 2K + A) float32.
+    boxes: (N, 4) xywh (height clipped to >= 1 px); ignored: slots always treated as missing
+    (besides the set's never-annotated ones). Returns (N, 2K + A) float32.
     """
     xy = np.asarray(xy, dtype=np.float64)
     w = np.asarray(weight, dtype=np.float64).copy()
@@ -65,6 +66,7 @@ def hybrid_features(xy: np.ndarray, weight: np.ndarray, boxes: np.ndarray, keypo
     if not keypoint_set.angle_triples:
         raise ValueError(f"keypoint set {keypoint_set.name!r} defines no angle triples: WPU needs them")
     w[:, ~keypoint_set.annotated_slots] = 0.0
+    w[:, list(ignored)] = 0.0
     present = w > min_weight
     w = np.where(present, w, 0.0)
     total = w.sum(axis=1, keepdims=True)
@@ -81,21 +83,24 @@ def hybrid_features(xy: np.ndarray, weight: np.ndarray, boxes: np.ndarray, keypo
     return np.concatenate([rel[..., 0], rel[..., 1], angle], axis=1).astype(np.float32)
 
 
-def label_features(keypoints: np.ndarray, boxes: np.ndarray, keypoint_set: KeypointSet) -> np.ndarray:
+def label_features(keypoints: np.ndarray, boxes: np.ndarray, keypoint_set: KeypointSet,
+                   ignored: tuple[int, ...] = ()) -> np.ndarray:
     """Hybrid features of labels: keypoints (N, K, 3) x, y, v -> (N, D); weight = 1 where v > 0."""
     kp = np.asarray(keypoints, dtype=np.float64)
-    return hybrid_features(kp[..., :2], (kp[..., 2] > 0).astype(np.float64), boxes, keypoint_set)
+    return hybrid_features(kp[..., :2], (kp[..., 2] > 0).astype(np.float64), boxes, keypoint_set,
+                           ignored=ignored)
 
 
 def prediction_features(keypoints: np.ndarray, boxes: np.ndarray, keypoint_set: KeypointSet,
-                        min_confidence: float = 0.0) -> np.ndarray:
+                        min_confidence: float = 0.0, ignored: tuple[int, ...] = ()) -> np.ndarray:
     """Hybrid features of predictions: keypoints (N, K, 3) x, y, confidence -> (N, D).
 
-    A joint with confidence <= ``min_confidence`` counts as missing (default: none, except slots the
-    set never annotates).
+    A joint with confidence <= ``min_confidence`` counts as missing (default: none, except the slots
+    the set never annotates and the ``ignored`` ones).
     """
     kp = np.asarray(keypoints, dtype=np.float64)
-    return hybrid_features(kp[..., :2], np.clip(kp[..., 2], 0.0, None), boxes, keypoint_set, min_confidence)
+    return hybrid_features(kp[..., :2], np.clip(kp[..., 2], 0.0, None), boxes, keypoint_set, min_confidence,
+                           ignored)
 
 
 def trainable(keypoints: np.ndarray, keypoint_set: KeypointSet, min_fraction: float = 0.5) -> np.ndarray:
@@ -107,11 +112,17 @@ def trainable(keypoints: np.ndarray, keypoint_set: KeypointSet, min_fraction: fl
 
 # ------------------------------------------------------------------------------------- autoencoder
 class PoseAutoencoder(nn.Module):
-    """D→24→12→7→4→7→12→24→D; ReLU after hidden layers, linear code and output."""
+    """D→24→12→7→4→7→12→24→D; ReLU after hidden layers, linear code and output.
 
-    def __init__(self, input_dim: int, hidden: tuple[int, ...] = HIDDEN, latent: int = LATENT):
+    ``ignored_slots``: slots the training poses never labeled (e.g. the nose in data that has none);
+    features for this AE treat them as missing, for labels and predictions alike.
+    """
+
+    def __init__(self, input_dim: int, hidden: tuple[int, ...] = HIDDEN, latent: int = LATENT,
+                 ignored_slots: tuple[int, ...] = ()):
         super().__init__()
         self.input_dim = int(input_dim)
+        self.ignored_slots = tuple(int(i) for i in ignored_slots)
         widths = (self.input_dim, *hidden, latent)
         self.encoder = _mlp(widths)
         self.decoder = _mlp(widths[::-1])
@@ -130,8 +141,20 @@ def _mlp(widths: tuple[int, ...]) -> nn.Sequential:
 
 
 def reconstruction_error(model: PoseAutoencoder, features: np.ndarray, batch_size: int = 65536) -> np.ndarray:
-    """(N,) float64 mean squared reconstruction error of features (N, D)."""
-    x = torch.as_tensor(np.asarray(features, dtype=np.float32))
+    """(N,) float64 mean squared reconstruction error of features (N, D).
+
+    Equal feature rows get bit-identical errors (computed once: a matrix product may round a row
+    differently depending on its position in the batch).
+    """
+    feats = np.asarray(features, dtype=np.float32)
+    if len(feats) == 0:
+        return np.zeros(0)
+    unique, inverse = np.unique(feats, axis=0, return_inverse=True)
+    return _reconstruction_error(model, unique, batch_size)[inverse.reshape(-1)]
+
+
+def _reconstruction_error(model: PoseAutoencoder, features: np.ndarray, batch_size: int) -> np.ndarray:
+    x = torch.as_tensor(features)
     out = np.empty(len(x))
     model.eval()
     with torch.no_grad():
@@ -146,34 +169,41 @@ def train_autoencoder(model: PoseAutoencoder, features: np.ndarray, epochs: int,
     """Adam on the MSE of reconstructing ``features`` (N, D); returns the mean loss of each epoch.
 
     Deterministic for a seed (the shuffling uses its own generator; the model is not re-initialised).
+    Runs on one CPU thread: the model is far too small to gain from more.
     """
     x = torch.as_tensor(np.asarray(features, dtype=np.float32))
     if len(x) == 0 or epochs <= 0:
         return []
     gen = torch.Generator().manual_seed(int(seed))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=False)
     losses = []
-    model.train()
-    for _ in range(epochs):
-        perm = torch.randperm(len(x), generator=gen)
-        total = 0.0
-        for s in range(0, len(x), batch_size):
-            xb = x[perm[s:s + batch_size]]
-            loss = ((model(xb) - xb) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss) * len(xb)
-        losses.append(total / len(x))
-    model.eval()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        model.train()
+        for _ in range(epochs):
+            perm = torch.randperm(len(x), generator=gen)
+            total = 0.0
+            for s in range(0, len(x), batch_size):
+                xb = x[perm[s:s + batch_size]]
+                loss = ((model(xb) - xb) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(xb)
+            losses.append(total / len(x))
+    finally:
+        model.eval()
+        torch.set_num_threads(threads)
     return losses
 
 
-def new_autoencoder(keypoint_set: KeypointSet, seed: int = 0) -> PoseAutoencoder:
+def new_autoencoder(keypoint_set: KeypointSet, seed: int = 0, ignored_slots: tuple[int, ...] = ()
+                    ) -> PoseAutoencoder:
     """A freshly initialised AE for the set (deterministic for a seed)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
-        return PoseAutoencoder(feature_dim(keypoint_set))
+        return PoseAutoencoder(feature_dim(keypoint_set), ignored_slots=ignored_slots)
 
 
 def default_autoencoder_path(keypoint_set: KeypointSet) -> Path:
@@ -187,8 +217,8 @@ def save_autoencoder(path: str | os.PathLike, model: PoseAutoencoder, keypoint_s
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": model.state_dict(), "input_dim": model.input_dim,
-                "keypoint_set": keypoint_set.to_dict(), "feature_version": FEATURE_VERSION,
-                "info": info or {}}, p)
+                "ignored_slots": list(model.ignored_slots), "keypoint_set": keypoint_set.to_dict(),
+                "feature_version": FEATURE_VERSION, "info": info or {}}, p)
     return p
 
 
@@ -209,53 +239,10 @@ def load_autoencoder(path: str | os.PathLike, keypoint_set: KeypointSet | None =
                                      or stored.angle_triples != keypoint_set.angle_triples):
         raise ValueError(f"{p}: trained for keypoint set {stored.name!r} ({stored.num_keypoints} slots), "
                          f"not for {keypoint_set.name!r}")
-    model = PoseAutoencoder(int(blob["input_dim"]))
+    model = PoseAutoencoder(int(blob["input_dim"]), ignored_slots=tuple(blob.get("ignored_slots", ())))
     model.load_state_dict(blob["state_dict"])
     model.eval()
     return model, {"keypoint_set": stored, "info": blob.get("info", {})}
-
-
-# ----------------------------------------------------------------------------------- corruptions
-def corrupt_poses(keypoints: np.ndarray, boxes: np.ndarray, keypoint_set: KeypointSet, kind: str,
-                  rng: np.random.Generator, displacement: float = 0.25, joints: int = 3) -> np.ndarray:
-    """Unnatural versions of labeled poses (N, K, 3) for checking an AE; v is kept.
-
-    kind ``swap_limbs``: the elbow and wrist of one random side trade places with that side's knee and
-    ankle. ``displace``: ``joints`` random labeled joints move by ``displacement`` × box height in a
-    random direction. Needs the limb names of ``infer_angle_triples`` for ``swap_limbs``.
-    """
-    kp = np.array(keypoints, dtype=np.float64)
-    n = len(kp)
-    if kind == "swap_limbs":
-        names = keypoint_set.keypoints
-        sides = []
-        for side in ("left", "right"):
-            def slot(base: str, alt: str) -> int:
-                for nm in (f"{side}_{base}", f"{side}_{alt}"):
-                    if nm in names:
-                        return names.index(nm)
-                raise ValueError(f"keypoint set {keypoint_set.name!r} has no {side}_{base}")
-            sides.append(([slot("elbow", "elbow"), slot("wrist", "hand")],
-                          [slot("knee", "knee"), slot("ankle", "foot")]))
-        choice = rng.integers(0, 2, size=n)
-        for s, (arm, leg) in enumerate(sides):
-            rows = np.flatnonzero(choice == s)
-            a, b = kp[np.ix_(rows, arm)].copy(), kp[np.ix_(rows, leg)].copy()
-            kp[np.ix_(rows, arm, [0, 1])] = b[..., :2]
-            kp[np.ix_(rows, leg, [0, 1])] = a[..., :2]
-        return kp
-    if kind == "displace":
-        labeled = kp[..., 2] > 0
-        keys = np.where(labeled, rng.random(labeled.shape), -1.0)
-        chosen = np.argsort(-keys, axis=1)[:, :joints]
-        chosen_ok = np.take_along_axis(labeled, chosen, axis=1)
-        angle = rng.uniform(0, 2 * np.pi, size=chosen.shape)
-        step = displacement * np.asarray(boxes, dtype=np.float64)[:, 3:4]
-        offset = np.stack([np.cos(angle), np.sin(angle)], axis=2) * (step * chosen_ok)[..., None]
-        rows = np.repeat(np.arange(n)[:, None], chosen.shape[1], axis=1)
-        kp[rows, chosen, :2] += offset
-        return kp
-    raise ValueError(f"unknown corruption {kind!r}; known: swap_limbs, displace")
 
 
 # ---------------------------------------------------------------------------------------- scorer
@@ -297,7 +284,8 @@ class WPUScorer(Scorer):
         if ctx.label_keypoints is not None and ctx.labeled.any():
             rows = np.flatnonzero(ctx.labeled)
             rows = rows[trainable(ctx.label_keypoints[rows], ks, self.min_labeled_fraction)]
-            features = label_features(ctx.label_keypoints[rows], ctx.video.boxes[rows], ks)
+            ignored = base.ignored_slots if base is not None else ()
+            features = label_features(ctx.label_keypoints[rows], ctx.video.boxes[rows], ks, ignored)
         elif ctx.labeled.any():
             log.warning("WPU: %d labeled samples but no label keypoints in the context; not fine-tuned",
                         int(ctx.labeled.sum()))
@@ -317,5 +305,6 @@ class WPUScorer(Scorer):
         model = self.refresh(ctx)
         if model is None:
             return np.zeros(ctx.video.num_samples)
-        feats = prediction_features(ctx.keypoints, ctx.video.boxes, ctx.video.keypoint_set, self.min_confidence)
+        feats = prediction_features(ctx.keypoints, ctx.video.boxes, ctx.video.keypoint_set, self.min_confidence,
+                                    model.ignored_slots)
         return reconstruction_error(model, feats)

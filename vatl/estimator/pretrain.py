@@ -138,6 +138,8 @@ def pretrain(model: PoseModel, train: TrainingSet, val_videos: Sequence[Video], 
         finetuner.load_state_dict(data["resume"]["finetuner"])
         rng.bit_generator.state = data["resume"]["rng"]
         rec["history"] = list(data["training"]["history"])
+        if "best_epoch" in data["training"]:
+            rec["best_epoch"] = data["training"]["best_epoch"]
         log.info("resuming %s after epoch %d", last, len(rec["history"]))
     best = max((h.get("val_AP@0.6", -1.0) for h in rec["history"]), default=-1.0)
     indices = np.arange(len(train))

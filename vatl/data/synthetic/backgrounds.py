@@ -74,7 +74,7 @@ def street(rng: np.random.Generator, h: int, w: int, horizon: float) -> Canvas:
     sky = _hsv(rng.uniform(95, 110), rng.uniform(20, 110), rng.uniform(200, 250))
     img = _vertical_gradient(h, w, sky, (235, 235, 235), 0, gy)
     road = np.array(_hsv(rng.uniform(0, 30), rng.uniform(0, 30), rng.uniform(90, 160)))
-    img[gy:] = _textured(np.broadcast_to(road, (h - gy, w, 3)).copy(), rng, 0.08, 30)
+    img[gy:] = _textured(np.broadcast_to(road, (h - gy, w, 3)).copy(), rng, 0.05, 12)
     img = np.clip(img, 0, 255).astype(np.uint8)
     _buildings(img, rng, gy, dark=False)
     for _ in range(int(rng.integers(3, 8))):  # kerb lines, markings, lamp posts

@@ -8,7 +8,7 @@ that an estimator trained on ``source`` loses accuracy on them:
   people cut by the frame, a tilted camera, gym halls;
 - ``drone``: small people seen from high up, camera roll up to ±40°, camouflage-coloured clothes on
   fields, defocus blur, haze;
-- ``festival``: crowds (5–6 people, heavy overlap), children's proportions, patterned clothes, dancing,
+- ``festival``: crowds (4–6 people, heavy overlap), children's proportions, patterned clothes, dancing,
   cluttered colourful backgrounds with limb-like distractors, warm light, strong JPEG compression.
 
 Ranges are ``(low, high)`` drawn uniformly per video or per person; weights are relative.
@@ -61,7 +61,7 @@ class DomainSpec:
     name: str
     description: str
     # people and layout
-    persons: tuple[int, int] = (2, 5)            # people in the scene (stationary + walkers)
+    persons: tuple[int, int] = (3, 6)            # people in the scene (stationary + walkers)
     walker_fraction: float = 0.4                 # share of people crossing the scene
     person_height_frac: Range = (0.52, 0.24)     # standing height / frame height, nearest and farthest
     horizon_frac: Range = (0.22, 0.36)           # horizon y / frame height (may be < 0: looking down)
@@ -131,16 +131,16 @@ NIGHT = replace(
     motions={"walk": 3.0, "run": 1.5, "stand": 1.5, "turn": 0.5, "wave": 0.5},
     palette="dark", textures={"solid": 5.0, "hstripes": 1.0, "blotches": 1.0},
     backgrounds={"night_street": 1.0},
-    light_gain=(0.6, 0.85), tint=((1.1, 1.25), (0.9, 1.0), (0.7, 0.85)), gamma=(1.05, 1.2),
+    light_gain=(0.65, 0.9), tint=((1.1, 1.25), (0.9, 1.0), (0.7, 0.85)), gamma=(1.0, 1.15),
     vignette=(0.2, 0.45), flicker=0.06, edge_darkening=(0.8, 0.95),
-    blur_sigma=(0.8, 1.3), motion_blur_px=(3.0, 7.0), noise_sigma=(7.0, 12.0), jpeg_quality=85,
+    blur_sigma=(0.6, 1.0), motion_blur_px=(2.0, 5.0), noise_sigma=(4.0, 8.0), jpeg_quality=85,
 )
 
 GYM = replace(
     SOURCE, name="gym",
     description="gym halls: acrobatics (bend, lie down, kick, cartwheel), neon clothes, large people, tilted camera",
-    persons=(2, 4), walker_fraction=0.15, person_height_frac=(0.72, 0.4), horizon_frac=(0.05, 0.2),
-    close_prob=0.3, border_prob=0.35,
+    persons=(2, 4), walker_fraction=0.15, person_height_frac=(0.62, 0.36), horizon_frac=(0.05, 0.2),
+    close_prob=0.15, border_prob=0.25,
     motions={"bend": 2.0, "lie_down": 1.5, "kick": 2.0, "cartwheel": 1.5, "stretch": 1.5, "squat": 1.0,
              "jump": 1.0},
     tempo=(1.0, 1.3), stature=(0.95, 1.1), girth=(0.75, 0.95), leg_ratio=(1.02, 1.12), child_prob=0.0,
@@ -154,26 +154,26 @@ GYM = replace(
 DRONE = replace(
     SOURCE, name="drone",
     description="seen from high up: small people, strong camera roll, camouflage colours on fields, haze, defocus",
-    persons=(3, 6), walker_fraction=0.5, person_height_frac=(0.3, 0.19), horizon_frac=(-0.9, -0.5),
+    persons=(3, 6), walker_fraction=0.5, person_height_frac=(0.34, 0.21), horizon_frac=(-0.9, -0.5),
     feet_near_frac=1.05, close_prob=0.0, border_prob=0.25, yaw_front_prob=0.15,
     motions={"walk": 2.0, "run": 2.0, "bend": 1.0, "lie_down": 1.0, "stand": 1.0, "turn": 0.5},
     palette="camouflage", textures={"blotches": 3.0, "solid": 2.0},
     hair_prob=0.6, backgrounds={"field": 1.0}, clutter=(6, 14), limb_distractors=(1, 4),
     pan_frac=0.12, zoom_range=(0.9, 1.15), roll_deg=40.0, roll_wobble_deg=6.0,
-    light_gain=(1.0, 1.15), haze=(0.15, 0.35), blur_sigma=(1.0, 1.5), noise_sigma=(2.0, 5.0), jpeg_quality=80,
+    light_gain=(1.0, 1.15), haze=(0.15, 0.35), blur_sigma=(0.8, 1.2), noise_sigma=(2.0, 5.0), jpeg_quality=80,
 )
 
 FESTIVAL = replace(
     SOURCE, name="festival",
-    description="crowds at festivals: 5–6 overlapping people, children, patterned clothes, dancing, clutter",
-    persons=(5, 6), walker_fraction=0.3, person_height_frac=(0.6, 0.3), border_prob=0.3, occluders=(0, 2),
+    description="crowds at festivals: 4–6 overlapping people, children, patterned clothes, dancing, clutter",
+    persons=(4, 6), walker_fraction=0.3, person_height_frac=(0.6, 0.3), border_prob=0.3, occluders=(0, 2),
     motions={"dance": 4.0, "jump": 1.5, "wave": 1.5, "walk": 1.0, "stretch": 0.5},
-    tempo=(1.0, 1.3), child_prob=0.35, head_scale=(1.0, 1.15), girth=(0.9, 1.35),
+    tempo=(1.0, 1.3), child_prob=0.25, head_scale=(1.0, 1.15), girth=(0.9, 1.35),
     palette="festive", textures={"checker": 2.0, "dots": 2.0, "diagonal": 1.5, "blotches": 1.0, "hstripes": 1.0},
     texture_period=(0.04, 0.1), long_sleeve_prob=0.3,
-    backgrounds={"festival": 2.0, "abstract": 1.0}, clutter=(15, 30), limb_distractors=(4, 10),
+    backgrounds={"festival": 2.0, "abstract": 1.0}, clutter=(10, 20), limb_distractors=(2, 6),
     light_gain=(0.8, 1.0), tint=((0.7, 0.85), (0.9, 1.0), (1.1, 1.25)), vignette=(0.2, 0.4),
-    edge_darkening=(0.8, 0.95), noise_sigma=(3.0, 6.0), jpeg_quality=70,
+    edge_darkening=(0.8, 0.95), noise_sigma=(3.0, 6.0), jpeg_quality=75,
 )
 
 DOMAINS: dict[str, DomainSpec] = {d.name: d for d in (SOURCE, NIGHT, GYM, DRONE, FESTIVAL)}

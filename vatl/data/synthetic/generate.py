@@ -181,6 +181,8 @@ class VideoJob:
         d = asdict(self)
         d.pop("root")
         d["generator_version"] = GENERATOR_VERSION
+        spec = json.dumps(get_domain(self.domain).to_dict(), sort_keys=True, default=str)
+        d["domain_sha256"] = hashlib.sha256(spec.encode()).hexdigest()
         return d
 
     @property
@@ -294,11 +296,12 @@ def run_jobs(jobs: Iterable[VideoJob], workers: int = 2,
             on_done(result)
 
     if workers <= 1 or len(todo) <= 1:
-        _worker_init()
         for i in todo:
             record(i, run_job(jobs[i]))
     else:
-        ctx = multiprocessing.get_context("spawn")
+        # fork (as PyTorch's data loader workers): works from scripts without a __main__ guard
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
             # longest first: better balance across the workers
             order = sorted(todo, key=lambda i: -jobs[i].num_frames * jobs[i].width * jobs[i].height)

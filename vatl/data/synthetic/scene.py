@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vatl.data.synthetic.appearance import Appearance, sample_appearance
+from vatl.data.synthetic.appearance import Appearance, sample_appearance, weighted_choice
 from vatl.data.synthetic.body import P, BodyShape, sample_body_shape
 from vatl.data.synthetic.domains import DomainSpec
 from vatl.data.synthetic.motions import LOCOMOTION, motion_clip
@@ -134,10 +134,9 @@ def _person(domain: DomainSpec, plane: GroundPlane, track_id: int, walker: bool,
     appearance = sample_appearance(domain, rng)
     tempo = rng.uniform(*domain.tempo)
     local_t = t * tempo + rng.uniform(0, 10)
-    w, width = plane.width, plane.width
+    width = plane.width
     if walker:
-        gait = {k: v for k, v in domain.motions.items() if k in LOCOMOTION}
-        first = sorted(gait)[int(rng.choice(len(gait), p=np.array([gait[k] for k in sorted(gait)]) / sum(gait.values())))]
+        first = weighted_choice({k: v for k, v in domain.motions.items() if k in LOCOMOTION}, rng)
         pose, names = motion_clip(local_t, rng, domain.motions, first=first)
         direction = rng.choice([-1.0, 1.0])
         heading = direction * np.pi / 2 + rng.normal(0, 0.3)
@@ -160,9 +159,9 @@ def _person(domain: DomainSpec, plane: GroundPlane, track_id: int, walker: bool,
         s0 = rng.uniform(1.0, 1.35) if rng.random() < domain.close_prob else rng.uniform(1.0 / plane.far, 1.0)
         depth = np.full(len(t), 1.0 / s0)
         if rng.random() < domain.border_prob:
-            x0 = rng.choice([-1.0, 1.0]) * rng.uniform(0.44, 0.55) * w + 0.5 * w
+            x0 = (0.5 + rng.choice([-1.0, 1.0]) * rng.uniform(0.44, 0.55)) * width
         else:
-            x0 = rng.uniform(0.1, 0.9) * w
+            x0 = rng.uniform(0.1, 0.9) * width
         x_world = np.full(len(t), plane.world_x(x0, depth[0]))
     ground = plane.ground_point(x_world, depth)
     scale = plane.f * shape.stature / depth

@@ -1,0 +1,124 @@
+"""The domain gap of a checkpoint: AP@0.6 on the synthetic source validation set and on each target domain.
+
+Run from the repo root::
+
+    .venv/bin/python benchmarks/estimator_domain_gap.py [--checkpoint vatl/assets/default_cpu_small.pt]
+        [--root runs/synthetic] [--threads 1]
+
+The benchmark set is generated under ``--root`` if missing (``vatl synth --benchmark-set``, seed 0).
+Per video: raw COCO keypoint AP (ground-truth boxes, one prediction per person, score = mean joint
+confidence) at OKS 0.6 and averaged over 0.5:0.95; per domain: the mean over its videos (as the paper
+averages per-video AP). Writes docs/domain_gap.md and benchmarks/results/estimator_domain_gap.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vatl.data.annotations import Predictions
+from vatl.data.formats import load_video
+from vatl.data.synthetic import BENCHMARK_SET, annotation_files, generate_benchmark_set
+from vatl.estimator.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+from vatl.estimator.estimate import estimate
+from vatl.metrics.ap import evaluate_video
+
+REPO = Path(__file__).resolve().parents[1]
+OUT_JSON = REPO / "benchmarks" / "results" / "estimator_domain_gap.json"
+OUT_MD = REPO / "docs" / "domain_gap.md"
+
+
+def evaluate_subset(model, files: list[Path], flip_test: bool) -> dict:
+    per_video = []
+    for f in files:
+        video = load_video(f)
+        result = estimate(model, video, flip_test=flip_test)
+        raw = evaluate_video(video, Predictions.from_keypoints(result.keypoints))["raw"]
+        per_video.append({"video": video.name, "samples": video.num_samples, "AP@0.6": raw["AP@0.6"],
+                          "AP@0.5": raw["AP@0.5"], "AP": raw["AP"]})
+    mean = {k: float(np.mean([v[k] for v in per_video])) for k in ("AP@0.6", "AP@0.5", "AP")}
+    return {"videos": len(per_video), "samples": int(sum(v["samples"] for v in per_video)), **mean,
+            "AP@0.6_min": float(min(v["AP@0.6"] for v in per_video)),
+            "AP@0.6_max": float(max(v["AP@0.6"] for v in per_video)), "per_video": per_video}
+
+
+def markdown(result: dict) -> str:
+    rec = result["checkpoint_record"]
+    lines = [
+        "# Domain gap of the embedded default estimator",
+        "",
+        "AP of the embedded CPU checkpoint (`vatl/assets/" + Path(result["checkpoint"]).name + "`, pretrained on "
+        "the synthetic source domain only) on the source validation set and on each target domain of the "
+        "standard synthetic benchmark set, before any adaptation. Ground-truth boxes; per-video COCO keypoint AP "
+        "(stock pycocotools through `vatl.metrics`), averaged over the videos of a domain; the min–max column "
+        "is the spread of per-video AP@0.6.",
+        "",
+        "| data | videos | samples | AP@0.6 | AP@0.6 min–max | AP@0.5 | AP (0.5:0.95) | AP@0.6 flip test |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in result["subsets"].items():
+        flip = result["subsets_flip"].get(name, {})
+        lines.append(f"| {name} | {row['videos']} | {row['samples']} | {row['AP@0.6']:.1f} | "
+                     f"{row['AP@0.6_min']:.1f}–{row['AP@0.6_max']:.1f} | {row['AP@0.5']:.1f} | {row['AP']:.1f} | "
+                     f"{flip.get('AP@0.6', float('nan')):.1f} |")
+    lines += [
+        "",
+        "## How the checkpoint was made",
+        "",
+        f"- command: `{rec.get('command', '?')}`",
+        f"- seed: {rec.get('seed', '?')}; epochs: {rec.get('epochs', '?')}; best epoch (exported): "
+        f"{rec.get('best_epoch', '?')}; training samples: {rec.get('train_samples', '?')} from "
+        f"{rec.get('train_videos', '?')} videos; torch {rec.get('torch', '?')}, threads {rec.get('threads', '?')}",
+        "- data: the standard synthetic benchmark set, `vatl synth --benchmark-set --out runs/synthetic --seed 0` "
+        "(`vatl pretrain` without DATA generates it there if missing)",
+        f"- model: `{result['model']}`, input {result['input_size'][0]}×{result['input_size'][1]}, heatmaps "
+        f"{result['heatmap_size'][0]}×{result['heatmap_size'][1]}, {result['parameters']:,} parameters; stored "
+        "as float16 (loaded as float32)",
+        "",
+        "Regenerate this page: `.venv/bin/python benchmarks/estimator_domain_gap.py` "
+        f"({result['seconds']:.0f} s on this machine).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--root", type=Path, default=REPO / "runs" / "synthetic")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out-json", type=Path, default=OUT_JSON)
+    parser.add_argument("--out-md", type=Path, default=OUT_MD)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    generate_benchmark_set(args.root, seed=0)
+    model = load_checkpoint(args.checkpoint)
+    keys = ["source/val"] + [s.key for s in BENCHMARK_SET if s.path.startswith("targets/")]
+    subsets, subsets_flip = {}, {}
+    for key in keys:
+        files = annotation_files(args.root, key)
+        name = "source (val)" if key == "source/val" else key.split("/")[1]
+        subsets[name] = evaluate_subset(model, files, flip_test=False)
+        subsets_flip[name] = {k: v for k, v in evaluate_subset(model, files, flip_test=True).items()
+                              if k != "per_video"}
+        print(f"{name:14s} AP@0.6 {subsets[name]['AP@0.6']:5.1f}  (flip test {subsets_flip[name]['AP@0.6']:5.1f})  "
+              f"AP {subsets[name]['AP']:5.1f}")
+    result = {"checkpoint": str(args.checkpoint), "checkpoint_record": model.record, "model": model.config.name,
+              "input_size": list(model.input_size), "heatmap_size": list(model.heatmap_size),
+              "parameters": sum(p.numel() for p in model.parameters()), "subsets": subsets,
+              "subsets_flip": subsets_flip, "seconds": time.perf_counter() - start}
+    args.out_json.parent.mkdir(parents=True, exist_ok=True)
+    args.out_json.write_text(json.dumps(result, indent=2) + "\n")
+    args.out_md.parent.mkdir(parents=True, exist_ok=True)
+    args.out_md.write_text(markdown(result))
+    print(f"written {args.out_md} and {args.out_json}")
+
+
+if __name__ == "__main__":
+    main()

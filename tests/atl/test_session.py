@@ -1,0 +1,191 @@
+import json
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vatl.atl.config import ATLConfig
+from vatl.atl.oracle import SilentOracle, SimulatedOracle
+from vatl.atl.schedule import cumulative_targets
+from vatl.atl.session import ATLSession
+from vatl.data.formats import load_video
+from vatl.estimator.checkpoint import load_checkpoint
+
+REPO = Path(__file__).resolve().parents[2]
+FAST = dict(max_epochs=2, batch_size=16)
+
+
+def _session(video, checkpoint, out, **config):
+    return ATLSession(video, load_checkpoint(checkpoint), ATLConfig(**{**FAST, **config}), out)
+
+
+def _all_numbers(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _all_numbers(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _all_numbers(v)
+    elif isinstance(obj, float):
+        yield obj
+
+
+def test_full_run_follows_the_schedule_and_records_every_cycle(tiny_video, random_checkpoint, tmp_path):
+    session = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random")
+    results = session.run(SimulatedOracle(tiny_video))
+    targets = cumulative_targets(tiny_video.num_samples, session.config.schedule)
+    cycles = results["cycles"]
+    assert [c["num_labeled_after"] for c in cycles] == targets.tolist()
+    selected = [i for c in cycles for i in c["selected"]]
+    assert sorted(selected) == list(range(tiny_video.num_samples))  # each sample once, all of them in the end
+    assert cycles[0]["labeled_percent"] == 0.0 and cycles[0]["G"] is not None
+    for c in cycles[:-1]:  # E_c = floor(alpha (1 - G_c)) capped at max_epochs = 2 (G < 0.99 for a random model)
+        assert c["epochs_planned"] == min(2, math.floor(250 * (1 - c["G"]) + 1e-9))
+    assert cycles[-1]["epochs"] == 0  # every sample labeled: nothing left to adapt to
+    assert results["final"]["labeled_percent"] == 100.0 and results["final"]["AP@0.6"] == 100.0
+    assert 0 <= results["summary"]["ALC"] <= 100
+    assert not any(math.isnan(x) for x in _all_numbers(results))
+    # files: results, CSV, the last two models, the export in the input's format
+    out = tmp_path / "run"
+    assert json.loads((out / "results.json").read_text())["summary"]["ALC"] == results["summary"]["ALC"]
+    assert len((out / "results.csv").read_text().splitlines()) == len(cycles) + 1
+    assert sorted(p.name for p in (out / "models").iterdir()) == [f"cycle_{len(cycles) - 2:02d}.pt",
+                                                                  f"cycle_{len(cycles) - 1:02d}.pt"]
+    exported = load_video(out / "poses_posetrack21.json")
+    np.testing.assert_allclose(exported.keypoints[..., :2][tiny_video.visible],
+                               tiny_video.keypoints[..., :2][tiny_video.visible])
+
+
+def test_r_holds_the_labeled_samples_below_theta_plus_margin(tiny_video, random_checkpoint, tmp_path):
+    # A random model has OKS far below 0.9 on every sample: all earlier labels are retrained.
+    results = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", theta=0.85,
+                       schedule=(10, 20, 100)).run(SimulatedOracle(tiny_video))
+    c = results["cycles"]
+    assert c[0]["num_retrained_R"] == 0
+    assert c[1]["num_retrained_R"] == c[0]["num_answered"]
+    assert c[1]["num_trained"] == c[1]["num_answered"] + c[1]["num_retrained_R"]
+
+
+RESUME_SCRIPT = textwrap.dedent("""
+    import os, signal, sys
+    import torch
+    from vatl.atl.config import ATLConfig
+    from vatl.atl.oracle import SimulatedOracle
+    from vatl.atl.session import ATLSession
+    from vatl.data.formats import load_video
+    from vatl.estimator.checkpoint import load_checkpoint
+
+    video_path, checkpoint, out, kill_cycle = sys.argv[1:5]
+    torch.set_num_threads(1)  # as in this test process: identical float results need the same thread count
+
+    def progress(event, info):
+        if event == "phase" and info["phase"] == "select" and info["cycle"] == int(kill_cycle):
+            os.kill(os.getpid(), signal.SIGKILL)  # killed mid-cycle, between selection and annotation
+
+    video = load_video(video_path)
+    config = ATLConfig(criterion="thc+wpu+duw", max_epochs=2, batch_size=16, seed=7)
+    ATLSession(video, load_checkpoint(checkpoint), config, out, progress=progress).run(SimulatedOracle(video))
+""")
+
+
+def test_a_killed_run_resumes_and_reaches_the_same_numbers(tiny_video, tiny_video_path, random_checkpoint, tmp_path):
+    killed = tmp_path / "killed"
+    proc = subprocess.run([sys.executable, "-c", RESUME_SCRIPT, str(tiny_video_path), str(random_checkpoint),
+                           str(killed), "3"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr  # SIGKILL
+    state = json.loads((killed / "state.json").read_text())
+    assert state["next_cycle"] == 3 and len(state["records"]) == 3
+
+    resumed = _session(tiny_video, random_checkpoint, killed, criterion="thc+wpu+duw", seed=7)
+    assert resumed.next_cycle == 3
+    resumed_results = resumed.run(SimulatedOracle(tiny_video))
+    straight = _session(tiny_video, random_checkpoint, tmp_path / "straight", criterion="thc+wpu+duw", seed=7)
+    straight_results = straight.run(SimulatedOracle(tiny_video))
+
+    keys = ("selected", "G", "AP@0.6", "AP@0.6_raw", "AP", "epochs", "num_retrained_R", "loss_last")
+    for a, b in zip(resumed_results["cycles"], straight_results["cycles"], strict=True):
+        assert {k: a[k] for k in keys} == {k: b[k] for k in keys}
+    assert resumed_results["summary"]["ALC"] == straight_results["summary"]["ALC"]
+
+
+def test_resuming_with_other_settings_is_refused(tiny_video, random_checkpoint, tmp_path):
+    session = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", schedule=(50, 100))
+    session.update(SimulatedOracle(tiny_video).answer(session.query().indices, None))
+    with pytest.raises(ValueError, match="other settings.*criterion"):
+        _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="coreset", schedule=(50, 100))
+
+
+def test_stop_mode_ends_the_run_and_says_why(tiny_video, random_checkpoint, tmp_path):
+    # SC_Min with a θ every prediction beats: met in cycle 0.
+    results = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", stop_mode="stop",
+                       stop_criterion="sc_min", theta=1e-9).run(SimulatedOracle(tiny_video))
+    assert len(results["cycles"]) == 1
+    assert results["stop"]["criterion"] == "sc_min" and results["stop"]["cycle"] == 0
+    assert results["final"]["reason"].startswith("stopped by sc_min")
+    assert results["summary"]["ALC"] is None and "stopped early" in results["summary"]["ALC_note"]
+    assert results["cycles"][0]["epochs"] == 0  # no retraining after the stop
+
+
+def test_report_mode_records_without_stopping(tiny_video, random_checkpoint, tmp_path):
+    results = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", stop_mode="report",
+                       stop_criterion="sc_min", theta=1e-9, schedule=(50, 100)).run(SimulatedOracle(tiny_video))
+    assert [c["stop"]["met"] for c in results["cycles"]] == [True, True]
+    assert results["stop"] is None and results["final"]["labeled_percent"] == 100.0
+
+
+def test_an_oracle_that_answers_nothing_leaves_every_sample_in_the_pool(tiny_video, random_checkpoint, tmp_path):
+    results = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="thc+wpu+duw",
+                       schedule=(20, 100)).run(SilentOracle())
+    assert [c["num_answered"] for c in results["cycles"]] == [0, 0]
+    assert [c["G"] for c in results["cycles"]] == [None, None]
+    assert [c["epochs"] for c in results["cycles"]] == [0, 0]
+    assert results["final"]["num_labeled"] == 0 and results["summary"]["ALC"] is None
+    assert not any(math.isnan(x) for x in _all_numbers(results))
+
+
+class HalfOracle(SimulatedOracle):
+    """Answers every other queried sample."""
+
+    def answer(self, indices, predictions):
+        return super().answer(indices[::2], None)
+
+
+def test_partial_answers_return_the_rest_to_the_pool(tiny_video, random_checkpoint, tmp_path):
+    session = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", schedule=(20, 40, 100))
+    results = session.run(HalfOracle(tiny_video))
+    c = results["cycles"]
+    assert c[0]["num_answered"] == (c[0]["num_queried"] + 1) // 2
+    # the next cycle's budget makes up for the unanswered samples
+    assert c[1]["num_queried"] == cumulative_targets(tiny_video.num_samples, (20, 40, 100))[1] - c[0]["num_answered"]
+    assert results["final"]["labeled_percent"] < 100  # the schedule ended with samples never answered
+    assert results["final"]["reason"] == "schedule complete" and "AP@0.6" in results["final"]
+
+
+@pytest.mark.parametrize("criterion", ["random", "thc+wpu+duw", "coreset"])
+def test_tiny_and_degenerate_videos(tiny_video, random_checkpoint, tmp_path, criterion):
+    one_frame = tiny_video.subset(np.flatnonzero(tiny_video.frame_index == 0), name="one_frame")
+    first_track = tiny_video.track_id[0]
+    one_track = tiny_video.subset(np.flatnonzero(tiny_video.track_id == first_track), name="one_track")
+    one_sample = tiny_video.subset([0], name="one_sample")
+    for video in (one_frame, one_track, one_sample):
+        results = _session(video, random_checkpoint, tmp_path / f"{criterion}_{video.name}",
+                           criterion=criterion).run(SimulatedOracle(video))
+        assert results["final"]["labeled_percent"] == 100.0
+        assert all(c["num_queried"] >= 1 for c in results["cycles"])
+        assert results["summary"]["ALC"] is not None
+
+
+def test_empty_video_and_keypoint_set_mismatch_are_clear_errors(tiny_video, random_checkpoint, tmp_path):
+    with pytest.raises(ValueError, match="no person instances"):
+        _session(tiny_video.subset([], name="empty"), random_checkpoint, tmp_path / "a")
+    from vatl.data.video import Video
+    from vatl.skeletons import JRDB
+
+    other = Video("jrdb", JRDB, tiny_video.frames, tiny_video.frame_index, tiny_video.track_id, tiny_video.boxes,
+                  tiny_video.keypoints, tiny_video.annotation_ids)
+    with pytest.raises(ValueError, match="keypoint set 'jrdb'"):
+        _session(other, random_checkpoint, tmp_path / "b")

@@ -1,0 +1,48 @@
+"""``vatl wpu-pretrain``: train the WPU autoencoder on the ground-truth poses of PoseTrack-layout folders."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+HELP = "pretrain the WPU pose autoencoder on ground-truth poses (PoseTrack-layout JSON folders)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", nargs="+", required=True, metavar="FOLDER",
+                        help="folders of per-video annotation JSON (e.g. <dataset>/posetrack_data/train); "
+                             "files may be given too")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output .pt (default: vatl/assets/wpu_<keypoint set>.pt, the shipped default)")
+    parser.add_argument("--epochs", type=int, default=300, help="training epochs (default 300, as published)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--heldout", type=float, default=0.2,
+                        help="fraction of the videos held out to check the AE (default 0.2)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from vatl.criteria.wpu import default_autoencoder_path, save_autoencoder
+    from vatl.criteria.wpu_pretrain import pretrain
+
+    torch.set_num_threads(max(1, args.threads))
+    if not 0.0 <= args.heldout < 1.0:
+        raise ValueError(f"--heldout must be in [0, 1), got {args.heldout}")
+    model, keypoint_set, report = pretrain(args.data, epochs=args.epochs, lr=args.lr,
+                                           batch_size=args.batch_size, heldout_fraction=args.heldout,
+                                           seed=args.seed)
+    out = args.out or default_autoencoder_path(keypoint_set)
+    info = {"data": [str(d) for d in args.data], "epochs": args.epochs, "lr": args.lr,
+            "batch_size": args.batch_size, "seed": args.seed, "heldout_fraction": args.heldout,
+            "report": report.__dict__}
+    save_autoencoder(out, model, keypoint_set, info)
+    for line in report.lines():
+        print(line)
+    print(f"saved {out}")
+    print(json.dumps({"heldout": report.heldout, "corrupted_higher": report.corrupted_higher}))
+    return 0
