@@ -25,7 +25,8 @@ def _command_modules() -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vatl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="vatl", description="vatl: video-specific active transfer learning "
+                                     "of human pose estimators")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in _command_modules().items():

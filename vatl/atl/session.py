@@ -32,8 +32,8 @@ from vatl.atl.config import ATLConfig
 from vatl.atl.oracle import Oracle
 from vatl.atl.run_store import RunStore
 from vatl.atl.schedule import cumulative_targets
-from vatl.atl.stopping import check_stop
-from vatl.criteria import get_criterion
+from vatl.atl.stopping import STOPPING_CRITERIA, check_stop
+from vatl.criteria import criterion_options, get_criterion
 from vatl.criteria.base import SelectionContext, collect_scores
 from vatl.data.annotations import LabelStore, Predictions
 from vatl.data.video import Video
@@ -77,7 +77,7 @@ class ATLSession:
         self.config = config
         self.store = RunStore(out_dir)
         self.progress = progress or (lambda event, info: None)
-        self.criterion = get_criterion(config.criterion, **config.criterion_options)
+        self.criterion = get_criterion(config.criterion, **_with_max_gap(config))
         self.targets = cumulative_targets(video.num_samples, config.schedule)
         self.finetuner = Finetuner(model)
         self.labels = LabelStore()
@@ -215,12 +215,14 @@ class ATLSession:
         if g is not None:
             self.last_g = g
 
-        stop = None
+        stop, both = None, {}
         if self.config.stop_mode != "off":
-            decision = check_stop(self.config.stop_criterion, oks_query,
-                                  np.concatenate([oks_query, oks_previous]), self.config.theta)
-            stop = {"criterion": decision.criterion, "value": decision.value, "met": decision.met,
-                    "reason": decision.reason}
+            for name in STOPPING_CRITERIA:  # both are recorded (for the stopping table); the chosen one acts
+                decision = check_stop(name, oks_query, np.concatenate([oks_query, oks_previous]), self.config.theta)
+                both.update({f"{name}_value": decision.value, f"{name}_met": decision.met})
+                if name == self.config.stop_criterion:
+                    stop = {"criterion": name, "value": decision.value, "met": decision.met,
+                            "reason": decision.reason}
         after = evaluate_video(self.video, Predictions.from_keypoints(kp), self.labels)
 
         t = time.perf_counter()
@@ -245,7 +247,7 @@ class ATLSession:
             "num_retrained_R": int(len(retrain_r)), "num_trained": int(len(train_idx)) if losses else 0,
             "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
             "oks_query_mean": g, "stop": stop, "stop_value": None if stop is None else stop["value"],
-            "stop_met": None if stop is None else stop["met"],
+            "stop_met": None if stop is None else stop["met"], **both,
             "t_annotate": t_annotate, "t_retrain": t_retrain,
         })
         record["t_total"] = sum(v for k, v in record.items() if k.startswith("t_") and k != "t_total")
@@ -331,6 +333,14 @@ class ATLSession:
             summary["ALC_note"] = "the curve does not span 0-100 % labeled (stopped early or unfinished)"
         return {"video": self.video.name, "num_samples": self.video.num_samples, "config": self.config.to_dict(),
                 "cycles": self.records, "final": self.final, "stop": self.stop, "summary": summary}
+
+
+def _with_max_gap(config: ATLConfig) -> dict[str, Any]:
+    """The criterion's options, with the run's neighbour ``max_gap`` for criteria that take one."""
+    options = dict(config.criterion_options)
+    if "max_gap" in criterion_options(config.criterion):
+        options.setdefault("max_gap", config.max_gap)
+    return options
 
 
 def _check_video(video: Video, model: PoseModel) -> None:

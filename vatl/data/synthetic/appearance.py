@@ -9,8 +9,9 @@ import numpy as np
 
 from vatl.data.synthetic.domains import HAIR, PALETTES, SKIN, DomainSpec, Swatch
 
-MATERIALS = ("skin", "shirt", "pants", "shoes", "hair")
-SKIN_M, SHIRT_M, PANTS_M, SHOES_M, HAIR_M = range(5)
+MATERIALS = ("skin", "shirt", "pants", "shoes", "hair", "eyes")
+SKIN_M, SHIRT_M, PANTS_M, SHOES_M, HAIR_M, EYES_M = range(6)
+EYE_COLOUR = (35.0, 30.0, 30.0)
 
 
 def hsv_to_bgr(hsv: np.ndarray) -> np.ndarray:

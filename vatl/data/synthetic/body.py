@@ -29,10 +29,11 @@ JOINTS: tuple[str, ...] = (
 )
 J: dict[str, int] = {name: i for i, name in enumerate(JOINTS)}
 NUM_JOINTS = len(JOINTS)
-# Extra projected points after the joints: 8 torso box corners, the hair centre.
+# Extra projected points after the joints: 8 torso box corners, the hair centre, the eyes.
 TORSO_CORNERS = slice(NUM_JOINTS, NUM_JOINTS + 8)
 HAIR_CENTRE = NUM_JOINTS + 8
-NUM_POINTS = NUM_JOINTS + 9
+EYES = (NUM_JOINTS + 9, NUM_JOINTS + 10)   # left, right
+NUM_POINTS = NUM_JOINTS + 11
 
 # PoseTrack21 slot -> internal joint (-1: never annotated, the ears).
 PT21_JOINT: tuple[int, ...] = (
@@ -124,8 +125,8 @@ def forward_kinematics(pose: np.ndarray, shape: BodyShape) -> tuple[np.ndarray, 
         pose: (T, NUM_PARAMS) pose parameters per frame.
         shape: the person's proportions (``stature`` is NOT applied here).
     Returns:
-        points: (T, NUM_POINTS, 3) joints (:data:`JOINTS`), then the 8 torso box corners and the hair
-            centre; camera-aligned, pelvis at the origin, before ``roll``/``lift``.
+        points: (T, NUM_POINTS, 3) joints (:data:`JOINTS`), then the 8 torso box corners, the hair
+            centre and the eyes; camera-aligned, pelvis at the origin, before ``roll``/``lift``.
         head_axes: (T, 2, 3) the head's up and front unit vectors.
     """
     pose = np.asarray(pose, dtype=np.float64)
@@ -154,6 +155,9 @@ def forward_kinematics(pose: np.ndarray, shape: BodyShape) -> tuple[np.ndarray, 
     pts[:, J["head_top"]] = head_centre + h_up * (0.88 * shape.head_rv)
     pts[:, J["nose"]] = head_centre + hn * (0.72 * shape.head_rw) - h_up * (0.12 * shape.head_rv)
     pts[:, HAIR_CENTRE] = head_centre + h_up * (0.18 * shape.head_rv) - hn * (0.22 * shape.head_rw)
+    head_left = np.cross(h_up, hn)
+    for eye, sign in zip(EYES, (1.0, -1.0)):
+        pts[:, eye] = head_centre + shape.head_rw * (0.8 * hn + sign * 0.38 * head_left) + 0.12 * shape.head_rv * h_up
 
     for side, sign in (("l", 1.0), ("r", -1.0)):
         shoulder = neck_base + sign * l1 * shape.shoulder_half

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vatl.data.synthetic.appearance import HAIR_M, PANTS_M, SHIRT_M, SHOES_M, SKIN_M
-from vatl.data.synthetic.body import (HAIR_CENTRE, J, NUM_JOINTS, P, TORSO_CORNERS, BodyShape,
+from vatl.data.synthetic.appearance import EYES_M, HAIR_M, PANTS_M, SHIRT_M, SHOES_M, SKIN_M
+from vatl.data.synthetic.body import (EYES, HAIR_CENTRE, J, NUM_JOINTS, P, TORSO_CORNERS, BodyShape,
                                       forward_kinematics)
 
 # name, kind, (a, b) joints for capsules, (radius_a, radius_b) BodyShape fields or factors
@@ -32,17 +32,19 @@ CAPSULES: tuple[tuple[str, str, str, str, str], ...] = (
     ("l_foot", "l_ankle", "l_toe", "foot_r", "foot_r"),
     ("r_foot", "r_ankle", "r_toe", "foot_r", "foot_r"),
 )
-PART_NAMES: tuple[str, ...] = ("torso", "head", "hair") + tuple(c[0] for c in CAPSULES)
+PART_NAMES: tuple[str, ...] = ("torso", "head", "hair", "l_eye", "r_eye") + tuple(c[0] for c in CAPSULES)
 NUM_PARTS = len(PART_NAMES)
-TORSO, HEAD, HAIR = 0, 1, 2
-FIRST_CAPSULE = 3
+TORSO, HEAD, HAIR, L_EYE, R_EYE = 0, 1, 2, 3, 4
+FIRST_CAPSULE = 5
+EYE_RADIUS = 0.16          # relative to the head's half-width
 CAPSULE_A = np.array([J[c[1]] for c in CAPSULES])
 CAPSULE_B = np.array([J[c[2]] for c in CAPSULES])
 
 
 def part_materials(long_sleeves: bool, long_pants: bool, has_hair: bool) -> np.ndarray:
     """(NUM_PARTS,) material index of every part (hair = -1: not drawn)."""
-    mat = {"torso": SHIRT_M, "head": SKIN_M, "hair": HAIR_M if has_hair else -1, "neck": SKIN_M}
+    mat = {"torso": SHIRT_M, "head": SKIN_M, "hair": HAIR_M if has_hair else -1, "neck": SKIN_M,
+           "l_eye": EYES_M, "r_eye": EYES_M}
     for side in "lr":
         mat[f"{side}_upper_arm"] = SHIRT_M
         mat[f"{side}_forearm"] = SHIRT_M if long_sleeves else SKIN_M
@@ -57,8 +59,9 @@ def part_materials(long_sleeves: bool, long_pants: bool, has_hair: bool) -> np.n
 class Figure:
     """One person's figure over T frames, in frame pixels (pixel centres at integer coordinates).
 
-    points: (T, NUM_POINTS, 2) joints, torso corners and hair centre.
-    part_depth: (T, NUM_PARTS) depth of each part within the figure (larger = farther).
+    points: (T, NUM_POINTS, 2) joints, torso corners, hair centre and eyes.
+    part_depth: (T, NUM_PARTS) depth of each part within the figure (larger = farther; eyes on the
+        far side of the head: +inf, not drawn).
     radii: (T, NUM_CAPSULES, 2) capsule end radii in pixels.
     head: (T, 3) head ellipse: semi-axis along the head's up direction, across, angle (radians).
     hair_scale: hair ellipse size relative to the head.
@@ -122,7 +125,11 @@ def project_figure(pose: np.ndarray, shape: BodyShape, ground: np.ndarray, scale
     torso_depth = z[:, TORSO_CORNERS].mean(axis=1) + 0.3 * shape.chest_depth
     head_depth = z[:, J["head_centre"]] - 0.02
     hair_depth = z[:, HAIR_CENTRE] - 0.02
-    part_depth = np.concatenate([torso_depth[:, None], head_depth[:, None], hair_depth[:, None], cap_depth], axis=1)
+    # an eye shows when it is on the camera's side of the head (drawn right after the head)
+    eye_depth = np.where(z[:, list(EYES)] < z[:, [J["head_centre"]]] - 0.25 * shape.head_rw,
+                         head_depth[:, None] - 1e-3, np.inf)
+    part_depth = np.concatenate([torso_depth[:, None], head_depth[:, None], hair_depth[:, None], eye_depth,
+                                 cap_depth], axis=1)
 
     ra = np.array([getattr(shape, c[3]) for c in CAPSULES])
     rb = np.array([getattr(shape, c[4]) for c in CAPSULES])

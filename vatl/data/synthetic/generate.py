@@ -36,7 +36,7 @@ from vatl.skeletons import POSETRACK21
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MANIFEST = "synth_manifest.json"
 MIN_JOINTS = 3
 

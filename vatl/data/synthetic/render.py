@@ -15,12 +15,12 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from vatl.data.synthetic.appearance import (HAIR_M, PANTS_M, SHIRT_M, SHOES_M, SKIN_M, Appearance,
-                                            texture_pattern)
-from vatl.data.synthetic.body import HAIR_CENTRE, TORSO_CORNERS, J
+from vatl.data.synthetic.appearance import (EYE_COLOUR, EYES_M, HAIR_M, PANTS_M, SHIRT_M, SHOES_M, SKIN_M,
+                                            Appearance, texture_pattern)
+from vatl.data.synthetic.body import EYES, HAIR_CENTRE, TORSO_CORNERS, J
 from vatl.data.synthetic.domains import DomainSpec
-from vatl.data.synthetic.figure import (CAPSULE_A, CAPSULE_B, FIRST_CAPSULE, HAIR, HEAD, NUM_PARTS, TORSO,
-                                        Figure, part_materials)
+from vatl.data.synthetic.figure import (CAPSULE_A, CAPSULE_B, EYE_RADIUS, FIRST_CAPSULE, HAIR, HEAD, L_EYE,
+                                        NUM_PARTS, R_EYE, TORSO, Figure, part_materials)
 from vatl.data.synthetic.scene import Scene
 
 MAX_PERSONS = 64
@@ -92,7 +92,10 @@ def draw_figure(ids: np.ndarray, fig: Figure, t: int, slot: int, materials: np.n
     """Draw person ``slot``'s parts at frame ``t`` into the id map, farthest part first."""
     base = 1 + slot * NUM_PARTS
     pts = fig.points[t]
-    for part in np.argsort(-fig.part_depth[t], kind="stable"):
+    depth = fig.part_depth[t]
+    for part in np.argsort(-depth, kind="stable"):
+        if not np.isfinite(depth[part]):
+            continue
         value = int(base + part)
         if part == TORSO:
             hull = cv2.convexHull(pts[TORSO_CORNERS].astype(np.float32))[:, 0]
@@ -103,6 +106,9 @@ def draw_figure(ids: np.ndarray, fig: Figure, t: int, slot: int, materials: np.n
             if materials[HAIR] >= 0:
                 draw_ellipse(ids, pts[HAIR_CENTRE], fig.head[t, 0] * fig.hair_scale, fig.head[t, 1] * fig.hair_scale,
                              fig.head[t, 2], value)
+        elif part in (L_EYE, R_EYE):
+            r = max(EYE_RADIUS * fig.head[t, 1], 0.6)
+            cv2.circle(ids, tuple(_fx(pts[EYES[part - L_EYE]])), int(round(r * _ONE)), value, -1, cv2.LINE_8, SHIFT)
         else:
             c = part - FIRST_CAPSULE
             draw_capsule(ids, pts[CAPSULE_A[c]], pts[CAPSULE_B[c]], fig.radii[t, c, 0], fig.radii[t, c, 1], value)
@@ -131,7 +137,9 @@ def colour_figure(out: np.ndarray, ids: np.ndarray, fig: Figure, t: int, slot: i
     part = np.where(own, local, 0)
     mat = materials[part]
     depth = fig.part_depth[t]
-    shade_lut = (1.0 - 0.22 * np.clip((depth - np.median(depth)) / 0.1, -1, 1)).astype(np.float32)
+    finite = np.isfinite(depth)
+    centre = np.median(depth[finite])
+    shade_lut = (1.0 - 0.22 * np.clip((np.where(finite, depth, centre) - centre) / 0.1, -1, 1)).astype(np.float32)
     # body coordinates (body heights, x right, y down along the figure) for the textures
     yy, xx = np.mgrid[ys, xs].astype(np.float32)
     pelvis = fig.points[t, J["pelvis"]]
@@ -139,7 +147,7 @@ def colour_figure(out: np.ndarray, ids: np.ndarray, fig: Figure, t: int, slot: i
     dx, dy = (xx - pelvis[0]) / fig.scale[t], (yy - pelvis[1]) / fig.scale[t]
     u, v = c * dx - s * dy, s * dx + c * dy
     col = np.zeros(local.shape + (3,), np.float32)
-    for m, flat in ((SKIN_M, look.skin), (SHOES_M, look.shoes), (HAIR_M, look.hair)):
+    for m, flat in ((SKIN_M, look.skin), (SHOES_M, look.shoes), (HAIR_M, look.hair), (EYES_M, EYE_COLOUR)):
         col[own & (mat == m)] = flat
     for m, garment in ((SHIRT_M, look.shirt), (PANTS_M, look.pants)):
         sel = own & (mat == m)

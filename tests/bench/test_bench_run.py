@@ -1,0 +1,49 @@
+import json
+
+from vatl.bench.runner import finished_result, make_jobs, run_jobs
+from vatl.bench.specs import parse_spec, parse_specs
+from vatl.bench.summary import write_summary
+
+
+def test_specs_parse_options_and_tables():
+    spec = parse_spec("thc+wpu:weighting=increase")
+    assert spec.name == "thc+wpu" and spec.options == {"weighting": "increase"}
+    assert spec.label == "thc+wpu@weighting=increase"
+    assert [s.label for s in parse_specs("random;coreset;random")] == ["random", "coreset"]
+    assert len(parse_specs("table2")) == 7
+
+
+def test_bad_specs_are_clear_errors():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown criterion 'best'"):
+        parse_spec("best")
+    with pytest.raises(ValueError, match="no option colour"):
+        parse_spec("random:colour=red")
+    with pytest.raises(ValueError, match="not key=value"):
+        parse_spec("thc+wpu:increase")
+
+
+def test_bench_runs_resumes_and_summarises(tiny_video_path, random_checkpoint, tmp_path):
+    videos = [("a", str(tiny_video_path)), ("b", str(tiny_video_path))]
+    specs = parse_specs("random;coreset")
+    jobs = make_jobs(videos, specs, tmp_path, random_checkpoint, seed=0, config={"max_epochs": 1},
+                     stop_thetas=[0.5], stop_spec=parse_spec("random"))
+    assert len(jobs) == 2 * 2 + 2
+    seen = []
+    results = run_jobs(jobs, workers=1, on_done=lambda job, result, error: seen.append(error))
+    assert seen == [None] * len(jobs) and all(r["final"] for r in results)
+    stop_run = json.loads(jobs[-1].results_path.read_text())
+    assert stop_run["config"]["schedule"] == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+
+    # a second call finds every run finished and does not run them again
+    mtimes = [j.results_path.stat().st_mtime_ns for j in jobs]
+    again = run_jobs(jobs, workers=1)
+    assert [j.results_path.stat().st_mtime_ns for j in jobs] == mtimes
+    assert [r["summary"]["ALC"] for r in again] == [r["summary"]["ALC"] for r in results]
+    assert finished_result(jobs[0]) is not None
+
+    summary = write_summary(tmp_path, jobs, results, "vatl bench (test)", 1.0).read_text()
+    assert "| random | 2 |" in summary and "| coreset | 2 |" in summary
+    assert "| sc_all | 0.5 | 2 |" in summary and "| sc_min | 0.5 | 2 |" in summary
+    assert (tmp_path / "learning_curves.png").stat().st_size > 1000

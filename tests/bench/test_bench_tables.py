@@ -1,0 +1,39 @@
+import pytest
+
+from vatl.bench.tables import actual_point, ap_at, mean_ci, stop_point
+
+
+def _result(points, cycles=(), final=None):
+    return {"summary": {"curve_labeled_percent": [p for p, _ in points], "curve_ap60": [a for _, a in points]},
+            "cycles": list(cycles), "final": final}
+
+
+def test_ap_is_interpolated_on_the_curve():
+    r = _result([(0, 50), (4.5, 59), (9.5, 69), (100, 100)])
+    assert ap_at(r, 5) == pytest.approx(60.0)  # between (4.5, 59) and (9.5, 69)
+    assert ap_at(r, 0) == 50
+    assert ap_at(_result([(0, 50), (30, 80)]), 40) is None  # the curve does not reach 40 %
+
+
+def test_mean_and_95_interval():
+    mean, half, n = mean_ci([1.0, 2.0, 3.0, None])
+    # sd = 1, t(0.975, 2) = 4.302653, half = 4.302653 / sqrt(3)
+    assert (mean, n) == (2.0, 3) and half == pytest.approx(4.302653 / 3 ** 0.5, rel=1e-5)
+    assert mean_ci([5.0]) == (5.0, None, 1)
+    assert mean_ci([]) == (None, None, 0)
+
+
+def test_stop_and_actual_points():
+    cycles = [
+        {"labeled_percent": 0, "labeled_percent_after": 10, "sc_min_met": True, "sc_all_met": False,
+         "ap_after_labels": {"AP@0.6": 90.0}, "true_oks_min": 0.2, "true_oks_min_after": 0.3},
+        {"labeled_percent": 10, "labeled_percent_after": 20, "sc_min_met": True, "sc_all_met": True,
+         "ap_after_labels": {"AP@0.6": 97.0}, "true_oks_min": 0.5, "true_oks_min_after": 0.65},
+    ]
+    r = _result([], cycles, final={"labeled_percent": 100.0, "ap_with_labels": {"AP@0.6": 100.0}})
+    assert stop_point(r, "sc_min", 0.6) == (90.0, 10)
+    assert stop_point(r, "sc_all", 0.6) == (97.0, 20)
+    assert actual_point(r, 0.6) == 20  # after cycle 1's labels every sample has OKS > 0.6
+    assert actual_point(r, 0.7) == 100.0  # never before the end
+    never = _result([], cycles[:1], final={"labeled_percent": 100.0, "ap_with_labels": {"AP@0.6": 100.0}})
+    assert stop_point(never, "sc_all", 0.6) == (100.0, 100.0)

@@ -1,0 +1,132 @@
+"""Runs of a benchmark: every (video, criterion[, θ]) pair as one resumable ATL run, in worker processes.
+
+Layout under the benchmark folder::
+
+    runs/<video>/<criterion label>/            one ATL run folder (results.json, state, models)
+    runs/<video>/stop_theta=<θ>/               the stopping-table runs (report mode, 10 % steps)
+
+A pair whose run folder holds a finished result is not run again; an unfinished one resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from vatl.bench.specs import CriterionSpec
+
+log = logging.getLogger(__name__)
+
+STOP_SCHEDULE = tuple(range(10, 101, 10))
+
+
+@dataclass(frozen=True)
+class BenchJob:
+    """One ATL run of a benchmark."""
+
+    video_path: str
+    video_name: str
+    spec: CriterionSpec
+    out_dir: str
+    checkpoint: str
+    seed: int
+    config: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def results_path(self) -> Path:
+        return Path(self.out_dir) / "results.json"
+
+
+def finished_result(job: BenchJob) -> dict[str, Any] | None:
+    """The stored result of a finished run, else None."""
+    try:
+        result = json.loads(job.results_path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return result if result.get("final") else None
+
+
+def run_job(job: BenchJob) -> dict[str, Any]:
+    """Run (or resume) one job in this process and return its results."""
+    import torch
+
+    from vatl.atl.config import ATLConfig
+    from vatl.atl.oracle import SimulatedOracle
+    from vatl.atl.session import ATLSession
+    from vatl.data.formats import load_video, require_samples
+    from vatl.estimator.checkpoint import load_checkpoint
+
+    torch.set_num_threads(1)
+    video = require_samples(load_video(job.video_path))
+    config = ATLConfig(criterion=job.spec.name, criterion_options=dict(job.spec.options), seed=job.seed,
+                       **job.config)
+    session = ATLSession(video, load_checkpoint(job.checkpoint), config, Path(job.out_dir))
+    return session.run(SimulatedOracle(video))
+
+
+def _worker_init() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def run_jobs(jobs: Sequence[BenchJob], workers: int = 2,
+             on_done: Callable[[BenchJob, dict[str, Any] | None, str | None], None] | None = None) -> list[dict | None]:
+    """Run the unfinished jobs with ``workers`` processes; ``on_done(job, result, error)`` after each.
+
+    A failing job is logged and reported through ``on_done`` with its error; the others go on.
+    """
+    results: list[dict | None] = [finished_result(j) for j in jobs]
+    todo = [i for i, r in enumerate(results) if r is None]
+    for i, r in enumerate(results):
+        if r is not None and on_done is not None:
+            on_done(jobs[i], r, None)
+
+    def record(i: int, result: dict | None, error: str | None) -> None:
+        results[i] = result
+        if error:
+            log.error("%s / %s failed: %s", jobs[i].video_name, jobs[i].spec.label, error)
+        if on_done is not None:
+            on_done(jobs[i], result, error)
+
+    if workers <= 1 or len(todo) <= 1:
+        for i in todo:
+            try:
+                record(i, run_job(jobs[i]), None)
+            except Exception as exc:  # noqa: BLE001 - one failed run must not end the benchmark
+                record(i, None, f"{type(exc).__name__}: {exc}")
+        return results
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
+        futures = {pool.submit(run_job, jobs[i]): i for i in todo}
+        for fut in as_completed(futures):
+            try:
+                record(futures[fut], fut.result(), None)
+            except Exception as exc:  # noqa: BLE001
+                record(futures[fut], None, f"{type(exc).__name__}: {exc}")
+    return results
+
+
+def make_jobs(videos: Sequence[tuple[str, str]], specs: Sequence[CriterionSpec], out: Path, checkpoint: Path,
+              seed: int, config: dict[str, Any] | None = None,
+              stop_thetas: Sequence[float] = (), stop_spec: CriterionSpec | None = None) -> list[BenchJob]:
+    """Jobs for every (video, spec), then the stopping runs for every (video, θ).
+
+    ``videos``: (name, annotation path). ``config``: ATLConfig fields shared by all runs. Stopping runs use
+    ``stop_spec`` with 10 % steps and both criteria recorded (report mode), θ as given.
+    """
+    out = Path(out)
+    config = dict(config or {})
+    jobs = [BenchJob(str(path), name, spec, str(out / "runs" / name / spec.label), str(checkpoint), seed, config)
+            for name, path in videos for spec in specs]
+    if stop_thetas and stop_spec is not None:
+        for name, path in videos:
+            for theta in stop_thetas:
+                stop_config = {**config, "theta": float(theta), "schedule": STOP_SCHEDULE, "stop_mode": "report"}
+                jobs.append(BenchJob(str(path), name, stop_spec, str(out / "runs" / name / f"stop_theta={theta:g}"),
+                                     str(checkpoint), seed, stop_config))
+    return jobs

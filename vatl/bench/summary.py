@@ -1,0 +1,73 @@
+"""The benchmark's summary: tables (Markdown + JSON) and mean learning curves from finished runs."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+
+import vatl
+from vatl.bench.curves import plot_learning_curves
+from vatl.bench.runner import BenchJob
+from vatl.bench.specs import ORACLE, TABLE2, TABLE3
+from vatl.bench.tables import criterion_rows, mean_curve, rows_markdown, stopping_markdown, stopping_rows
+
+
+def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping[str, Any] | None],
+                  command: str, seconds: float, failures: Mapping[str, str] | None = None) -> Path:
+    """``summary.md``, ``summary.json`` and ``learning_curves.png`` under ``out``."""
+    out = Path(out)
+    by_label: dict[str, list] = defaultdict(list)
+    by_theta: dict[float, list] = defaultdict(list)
+    videos = sorted({j.video_name for j in jobs})
+    for job, result in zip(jobs, results):
+        if result is None:
+            continue
+        if Path(job.out_dir).name.startswith("stop_theta="):
+            by_theta[float(job.config["theta"])].append(result)
+        else:
+            by_label[job.spec.label].append(result)
+    rows = criterion_rows(by_label)
+    table3_labels = {s.replace(":", "@") for s in TABLE3}
+    main_rows = [r for r in rows if r["criterion"] not in table3_labels or r["criterion"] in TABLE2]
+    ablation_rows = [r for r in rows if r["criterion"] in table3_labels]
+    stop_rows = stopping_rows(by_theta) if by_theta else []
+
+    curves, bands = {}, {}
+    for label, results_ in by_label.items():
+        xs, means, halves = mean_curve(results_)
+        curves[label] = (xs, means)
+        bands[label] = (xs, [m - h for m, h in zip(means, halves)], [m + h for m, h in zip(means, halves)])
+    plot_learning_curves(curves, out / "learning_curves.png", bands=bands,
+                         title=f"mean over {len(videos)} videos (95 % interval shaded)")
+
+    lines = ["# Benchmark summary", "",
+             f"Command: `{command}`", "",
+             f"{len(videos)} videos; wall time {seconds / 60:.1f} min; vatl {vatl.__version__}, torch {torch.__version__}, "
+             f"Python {platform.python_version()}, {platform.machine()}.", "",
+             "AP@0.6 counts labeled samples as correct (as in the paper), interpolated at 5 / 20 / 40 % labeled; "
+             "ALC = area under AP@0.6 vs labeled %, 0–100. Values: mean ± 95 % t-interval over videos.", "",
+             "## Comparison (Table 2/4 style)", "", rows_markdown(main_rows), ""]
+    if any(r["criterion"] == ORACLE for r in rows):
+        lines += [f"`{ORACLE}` selects by the true error (lowest OKS against ground truth): a ceiling for "
+                  "uncertainty criteria, not a method.", ""]
+    if ablation_rows:
+        lines += ["## Ablation (Table 3 rows)", "", rows_markdown(ablation_rows), ""]
+    if stop_rows:
+        lines += ["## Stopping criteria (Table 5 style)", "",
+                  "Runs with 10 % steps in report mode; 'stopped' = first cycle whose criterion is met (AP@θ with "
+                  "labels at that point); a criterion never met counts as stopping at 100 %. 'actual' = the "
+                  "labeled % from which every sample truly has OKS > θ.", "", stopping_markdown(stop_rows), ""]
+    if failures:
+        lines += ["## Failed runs", ""] + [f"- {k}: {v}" for k, v in failures.items()] + [""]
+    lines += ["![learning curves](learning_curves.png)", ""]
+    (out / "summary.md").write_text("\n".join(lines))
+    (out / "summary.json").write_text(json.dumps({
+        "command": command, "seconds": seconds, "videos": videos, "rows": rows, "stopping": stop_rows,
+        "failures": dict(failures or {}),
+    }, indent=1))
+    return out / "summary.md"
