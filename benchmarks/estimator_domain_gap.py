@@ -71,14 +71,25 @@ def markdown(result: dict) -> str:
         "## How the checkpoint was made",
         "",
         f"- command: `{rec.get('command', '?')}`",
-        f"- seed: {rec.get('seed', '?')}; epochs: {rec.get('epochs', '?')}; best epoch (exported): "
-        f"{rec.get('best_epoch', '?')}; training samples: {rec.get('train_samples', '?')} from "
-        f"{rec.get('train_videos', '?')} videos; torch {rec.get('torch', '?')}, threads {rec.get('threads', '?')}",
+        f"- seed: {rec.get('seed', '?')}; epochs: {rec.get('epochs', '?')}, the last one exported (no model "
+        f"selection on the validation set; best validation epoch: {rec.get('best_epoch', '?')}); training samples: "
+        f"{rec.get('train_samples', '?')} from "
+        f"{rec.get('train_videos', '?')} videos (annotations sha256 "
+        f"`{str(rec.get('train_annotations_sha256', '?'))[:16]}…`); torch {rec.get('torch', '?')}, "
+        f"threads {rec.get('threads', '?')}",
         "- data: the standard synthetic benchmark set, `vatl synth --benchmark-set --out runs/synthetic --seed 0` "
         "(`vatl pretrain` without DATA generates it there if missing)",
         f"- model: `{result['model']}`, input {result['input_size'][0]}×{result['input_size'][1]}, heatmaps "
         f"{result['heatmap_size'][0]}×{result['heatmap_size'][1]}, {result['parameters']:,} parameters; stored "
-        "as float16 (loaded as float32)",
+        "as float32",
+        "",
+        "Training curve (source validation set, every 5th epoch and the last):",
+        "",
+        "| epoch | train loss | lr | val AP@0.6 | val AP | seconds |",
+        "|---:|---:|---:|---:|---:|---:|",
+        *[f"| {h['epoch']} | {h['loss']:.6f} | {h['lr']:.2e} | {h.get('val_AP@0.6', float('nan')):.1f} | "
+          f"{h.get('val_AP', float('nan')):.1f} | {h['seconds']:.0f} |"
+          for h in rec.get("history", []) if h["epoch"] % 5 == 0 or h["epoch"] in (1, len(rec["history"]))],
         "",
         "Regenerate this page: `.venv/bin/python benchmarks/estimator_domain_gap.py` "
         f"({result['seconds']:.0f} s on this machine).",
@@ -99,6 +110,14 @@ def main() -> None:
     start = time.perf_counter()
     generate_benchmark_set(args.root, seed=0)
     model = load_checkpoint(args.checkpoint)
+    from vatl.commands.pretrain import files_sha256
+
+    trained_on = model.record.get("train_annotations_sha256")
+    now = files_sha256(annotation_files(args.root, "source/train"))
+    if trained_on != now:
+        raise SystemExit(f"the synthetic source set under {args.root} is not the one {args.checkpoint} was trained on "
+                         f"(annotations sha256 {now[:16]}… vs {str(trained_on)[:16]}…): the generator changed; "
+                         "retrain with the command in the checkpoint's record")
     keys = ["source/val"] + [s.key for s in BENCHMARK_SET if s.path.startswith("targets/")]
     subsets, subsets_flip = {}, {}
     for key in keys:

@@ -1,7 +1,8 @@
 """Estimator throughput on this machine: inference and training samples/s (median of repeats).
 
-Run from the repo root: ``.venv/bin/python benchmarks/estimator_speed.py [--threads 2] [--models cpu_small ...]``;
-writes benchmarks/results/estimator_speed.json.
+Run from the repo root: ``.venv/bin/python benchmarks/estimator_speed.py [--threads 1 2] [--models cpu_small ...]``;
+writes benchmarks/results/estimator_speed.json. The machine is shared: the 1-minute load average at the
+end is recorded with the figures (torch's threads slow down badly when the cores are oversubscribed).
 
 Measured per model preset:
     * ``forward_inference``: model forward only (random input, batch 64), samples/s;
@@ -95,24 +96,25 @@ def bench_model(name: str, video: Video, repeats: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to measure")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--models", nargs="+", default=["cpu_small"])
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         video = benchmark_video(Path(tmp))
         rows = []
-        for name in args.models:
-            row = bench_model(name, video, args.repeats)
-            rows.append(row)
-            print(f"{name:22s} forward {row['forward_inference_samples_per_s']:7.1f}/s  "
-                  f"pass {row['estimate_pass_samples_per_s']:7.1f}/s ({row['estimate_pass_150_samples_s']:.2f} s "
-                  f"per 150)  train {row['finetune_samples_per_s']:6.1f}/s  "
-                  f"epoch(50) {row['finetune_epoch_50_samples_s']:.2f} s")
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            for name in args.models:
+                row = {"threads": threads, **bench_model(name, video, args.repeats)}
+                rows.append(row)
+                print(f"{name:22s} threads {threads}  forward {row['forward_inference_samples_per_s']:7.1f}/s  "
+                      f"pass {row['estimate_pass_samples_per_s']:7.1f}/s ({row['estimate_pass_150_samples_s']:.2f} s "
+                      f"per 150)  train {row['finetune_samples_per_s']:6.1f}/s  "
+                      f"epoch(50) {row['finetune_epoch_50_samples_s']:.2f} s")
     result = {
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+        "machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
                     "python": platform.python_version(), "processor": platform.processor() or platform.machine(),
                     "load_average_1min": round(os.getloadavg()[0], 2)},
         "video": {"name": video.name, "samples": video.num_samples},

@@ -43,9 +43,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="vatl_synth_speed_"))
     root = args.keep or tmp / "set"
     try:
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         results = generate_benchmark_set(root, seed=0, workers=args.workers)
         seconds = time.perf_counter() - start
+        load_after = os.getloadavg()[0]
         made = [r for r in results if not r.skipped]
         frames = sum(r.frames for r in made)
         instances, frame_count = Counter(), Counter()
@@ -62,7 +64,9 @@ def main() -> None:
                                 "instances_per_frame": round(instances[k] / frame_count[k], 2)} for k in instances},
             },
             "single_worker_frames_per_second": single_core(tmp / "single"),
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                        # other processes share the cores: the 1-minute load before/after the set run
+                        "load_average_1min": [round(load_before, 2), round(load_after, 2)]},
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -42,10 +42,14 @@ def test_killed_pretraining_resumes_to_the_same_weights(tmp_path):
     assert saved["training"]["seed"] == 3 and saved["training"]["command"] == "test"
     assert len(saved["training"]["history"]) == 3 and "resume" in saved
     assert "resume" not in read_checkpoint(tmp_path / "b" / "final.pt")
+    model = build_model("cpu_small", TINY_SET, seed=0)
+    train = TrainingSet.from_videos([video], model.input_size)
     with pytest.raises(ValueError, match="another model or training config"):
-        model = build_model("cpu_small", TINY_SET, seed=0)
-        pretrain(model, TrainingSet.from_videos([video], model.input_size), [], TrainConfig(lr=5e-4), 4,
-                 tmp_path / "b")
+        pretrain(model, train, [], TrainConfig(lr=5e-4), 4, tmp_path / "b")
+    saved_data = {"train_annotations_sha256": "abc"}
+    pretrain(model, train, [], config, 1, tmp_path / "c", record=saved_data)
+    with pytest.raises(ValueError, match="trained on other data"):
+        pretrain(model, train, [], config, 2, tmp_path / "c", record={"train_annotations_sha256": "def"})
 
 
 def test_pretrain_command_on_a_posetrack21_folder(tmp_path):

@@ -252,6 +252,7 @@ class ATLSession:
         })
         record["t_total"] = sum(v for k, v in record.items() if k.startswith("t_") and k != "t_total")
         self.records.append(record)
+        self.progress("cycle_end", record)
         self.next_cycle = c + 1
         self.store.save_model(c, {"model": self.model.state_dict(), "finetuner": self.finetuner.state_dict()},
                               keep=self.config.keep_models)
@@ -263,7 +264,6 @@ class ATLSession:
         elif self.next_cycle >= len(self.targets):
             self._finish_with_final_pass()
         self._save_state()
-        self.progress("cycle_end", record)
         return record
 
     def run(self, oracle: Oracle) -> dict[str, Any]:

@@ -8,7 +8,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-COLUMNS = ("cycle", "labeled %", "AP@0.6 raw", "AP@0.6", "+Q", "G", "E", "|R|", "stop", "s")
+COLUMNS = ("cycle", "labeled%", "AP60raw", "AP@0.6", "+Q", "G_c", "E_c", "|R|", "stop", "sec")
+WIDTHS = (5, 8, 7, 7, 4, 6, 4, 4, 4, 6)
+
+
+def _row(values) -> str:
+    return " ".join(f"{v:>{w}}" for v, w in zip(values, WIDTHS))
 
 
 def _fmt(value: Any, spec: str = ".1f") -> str:
@@ -26,7 +31,7 @@ class CycleTable:
 
     def __enter__(self) -> "CycleTable":
         self.console.print(f"[bold]{self.title}[/bold]")
-        self.console.print(self.prefix + "  ".join(f"{c:>10}" for c in COLUMNS))
+        self.console.print(self.prefix + _row(COLUMNS), soft_wrap=True, highlight=False)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -58,7 +63,7 @@ class CycleTable:
                    _fmt(info["AP@0.6"]), str(info["num_answered"]), _fmt(info["G"], ".3f"), str(info["epochs"]),
                    str(info["num_retrained_R"]),
                    "—" if stop is None else ("met" if stop["met"] else "no"), _fmt(info["t_total"]))
-            self.console.print(self.prefix + "  ".join(f"{v:>10}" for v in row))
+            self.console.print(self.prefix + _row(row), soft_wrap=True, highlight=False)
         elif event == "finished":
             self._stop_status()
             self.console.print(f"{self.prefix}finished: {info['reason']} "

@@ -29,15 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from vatl.atl.config import ATLConfig
-    from vatl.atl.oracle import SimulatedOracle
-    from vatl.atl.session import ATLSession
     from vatl.bench.report import write_demo_report
-    from vatl.commands._progress import CycleTable
     from vatl.data.formats import load_video, require_samples
     from vatl.data.synthetic.benchmark_set import IMAGE_SIZE
     from vatl.data.synthetic.generate import run_jobs, video_jobs
-    from vatl.estimator.checkpoint import default_checkpoint_path, load_checkpoint
+    from vatl.estimator.checkpoint import default_checkpoint_path
 
     console = Console()
     start = time.perf_counter()
@@ -52,13 +48,8 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = default_checkpoint_path()
     console.print(f"video {video.name}: {len(video.frames)} frames, {video.num_tracks} tracks, "
                   f"N = {video.num_samples} samples; estimator {checkpoint.name}")
-    results = {}
-    for criterion in criteria:
-        model = load_checkpoint(checkpoint, device=args.device)
-        config = ATLConfig(criterion=criterion, seed=args.seed, device=args.device)
-        with CycleTable(title=f"\n{criterion}") as table:
-            session = ATLSession(video, model, config, out / criterion, progress=table.on_event)
-            results[criterion] = session.run(SimulatedOracle(video))
+    console.print(f"running {', '.join(criteria)} side by side ({min(len(criteria), 2)} processes, one torch thread each)")
+    results = run_side_by_side(str(jobs[0].json_path), str(checkpoint), criteria, args.seed, out, args.device)
     elapsed = time.perf_counter() - start
     report = write_demo_report(out, video, results, elapsed)
     console.print()
@@ -67,3 +58,35 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"ALC {criterion:>14}: {'—' if alc is None else f'{alc:.2f}'}")
     console.print(f"report: {report}  (learning curves: {out / 'learning_curves.png'})  time: {elapsed:.0f} s")
     return 0
+
+
+def run_criterion(video_path: str, checkpoint: str, criterion: str, seed: int, out: Path, device: str) -> dict:
+    """One ATL run of the demo (in a worker process), printing its cycle rows prefixed by the criterion."""
+    import torch
+
+    from vatl.atl.config import ATLConfig
+    from vatl.atl.oracle import SimulatedOracle
+    from vatl.atl.session import ATLSession
+    from vatl.commands._progress import CycleTable
+    from vatl.data.formats import load_video
+    from vatl.estimator.checkpoint import load_checkpoint
+
+    torch.set_num_threads(1)
+    video = load_video(video_path)
+    model = load_checkpoint(checkpoint, device=device)
+    config = ATLConfig(criterion=criterion, seed=seed, device=device)
+    with CycleTable(title=f"{criterion}: cycles", prefix=f"{criterion:>12} ") as table:
+        session = ATLSession(video, model, config, Path(out) / criterion, progress=table.on_event)
+        return session.run(SimulatedOracle(video))
+
+
+def run_side_by_side(video_path: str, checkpoint: str, criteria: list[str], seed: int, out: Path,
+                     device: str) -> dict[str, dict]:
+    """The criteria's runs in parallel processes (two cores: two runs at a time)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(len(criteria), 2), mp_context=ctx) as pool:
+        futures = {c: pool.submit(run_criterion, video_path, checkpoint, c, seed, out, device) for c in criteria}
+        return {c: f.result() for c, f in futures.items()}

@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-resume", action="store_true", help="start over even if OUT/last.pt exists")
     parser.add_argument("--export", type=Path, default=None,
-                        help="also write the model, float16 and without optimizer state, here")
+                        help="also write the model, without optimizer state, here")
+    parser.add_argument("--export-half", action="store_true", help="export the weights as float16 (half the size)")
     parser.add_argument("--export-from", choices=("final", "best"), default="final",
                         help="export the last epoch (default) or the epoch of best validation AP@0.6")
     add_device_arguments(parser)
@@ -155,14 +156,15 @@ def run(args: argparse.Namespace) -> int:
         source = args.out / ("best.pt" if args.export_from == "best" and best else "final.pt")
         exported = load_checkpoint(source)
         exported.record = {**read_checkpoint(source)["training"], "exported_from": str(source)}
-        save_checkpoint(args.export, exported, half=True)
-        console.print(f"exported {source} → {args.export} ({args.export.stat().st_size / 1e6:.2f} MB, float16)")
+        save_checkpoint(args.export, exported, half=args.export_half)
+        console.print(f"exported {source} → {args.export} ({args.export.stat().st_size / 1e6:.2f} MB, "
+                      f"{'float16' if args.export_half else 'float32'})")
     return 0
 
 
 def canonical_command(args: argparse.Namespace, data: Path) -> str:
     """The command line with every training option spelled out (reproduces the run)."""
-    parts = ["vatl", "pretrain", str(data), "--split", args.split, "--model", args.model,
+    parts = ["vatl", "pretrain", *([str(data)] if args.data else []), "--split", args.split, "--model", args.model,
              "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--lr", repr(args.lr),
              "--lr-multipliers", *(repr(float(m)) for m in args.lr_multipliers),
              "--weight-decay", repr(args.weight_decay), "--gamma", repr(args.gamma), "--seed", str(args.seed),
@@ -179,6 +181,8 @@ def canonical_command(args: argparse.Namespace, data: Path) -> str:
         parts += ["--threads", str(args.threads)]
     if args.export:
         parts += ["--export", str(args.export), "--export-from", args.export_from]
+        if args.export_half:
+            parts.append("--export-half")
     return " ".join(shlex.quote(p) for p in parts)
 
 

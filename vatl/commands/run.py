@@ -10,8 +10,10 @@ from vatl.atl.oracle import FileOracle, SimulatedOracle, write_query_file
 from vatl.atl.schedule import DEFAULT_SCHEDULE, parse_schedule
 from vatl.atl.session import ATLSession
 from vatl.atl.stopping import STOP_MODES, STOPPING_CRITERIA
+from vatl.bench.specs import parse_spec
 from vatl.commands._progress import CycleTable
 from vatl.criteria import CRITERIA
+from vatl.estimator.device import add_device_arguments, configure_threads
 
 HELP = "run ATL cycles on a video (PoseTrack21 / JRDB / COCO JSON) until the schedule or the stop criterion ends"
 
@@ -20,7 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("video", type=Path, help="annotation JSON of the video (PoseTrack21, JRDB-Pose or COCO with track_id)")
     p.add_argument("--out", type=Path, required=True, help="run folder (created; an existing run is resumed)")
     p.add_argument("--checkpoint", type=Path, default=None, help="estimator checkpoint (default: the embedded one)")
-    p.add_argument("--criterion", default="thc+wpu+duw", help=f"selection criterion: {', '.join(CRITERIA)}")
+    p.add_argument("--criterion", default="thc+wpu+duw",
+                   help=f"selection criterion, optionally with options as name:key=value,...: {', '.join(CRITERIA)}")
     p.add_argument("--schedule", default=",".join(f"{v:g}" for v in DEFAULT_SCHEDULE),
                    help="cumulative labeled percentages per cycle (default %(default)s)")
     p.add_argument("--theta", type=float, default=0.6, help="target OKS θ (stopping and R)")
@@ -34,22 +37,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="simulated: ground truth answers; person: write query files and read answer files")
     p.add_argument("--max-gap", type=int, default=1, help="largest frame gap between temporal neighbours")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto")
+    add_device_arguments(p)
 
 
 def config_from_args(args: argparse.Namespace) -> ATLConfig:
-    return ATLConfig(criterion=args.criterion, schedule=parse_schedule(args.schedule), alpha=args.alpha,
+    spec = parse_spec(args.criterion)
+    return ATLConfig(criterion=spec.name, criterion_options=dict(spec.options), schedule=parse_schedule(args.schedule), alpha=args.alpha,
                      max_epochs=args.max_epochs, theta=args.theta, margin=args.margin,
                      stop_criterion=args.stop, stop_mode=args.stop_mode, seed=args.seed, max_gap=args.max_gap,
                      device=args.device)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vatl.data.formats import load_video
+    from vatl.data.formats import load_video, require_samples
     from vatl.estimator.checkpoint import default_checkpoint_path, load_checkpoint
 
+    configure_threads(args.threads)
     config = config_from_args(args)
-    video = load_video(args.video)
+    video = require_samples(load_video(args.video))
     model = load_checkpoint(args.checkpoint or default_checkpoint_path(), device=args.device)
     table = CycleTable(title=f"vatl run · {video.name} · {config.criterion} · N={video.num_samples}")
     with table:

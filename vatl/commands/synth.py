@@ -12,7 +12,7 @@ HELP = "generate synthetic videos with exact ground truth (a named domain, or th
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from vatl.data.synthetic.domains import DOMAINS
 
-    p.add_argument("--out", type=Path, required=True, help="output root (PoseTrack21 layout; benchmark set: its root)")
+    p.add_argument("--out", type=Path, default=None, help="output root (PoseTrack21 layout; benchmark set: its root)")
     p.add_argument("--benchmark-set", action="store_true",
                    help="write the standard set: source train/val and the target-domain test videos")
     p.add_argument("--domain", default="source", help=f"domain: {', '.join(DOMAINS)} (default %(default)s)")
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
             table.add_row(name, d.description)
         console.print(table)
         return 0
+    if args.out is None:
+        raise ValueError("--out is required: the folder to write the videos to")
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.benchmark_set:
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - start
     made = [r for r in results if not r.skipped]
     frames = sum(r.frames for r in made)
-    table = Table("videos", "written", "up to date", "frames", "person instances", "seconds", "frames/s")
+    table = Table("videos", "written", "up to date", "frames", "instances", "seconds", "frames/s")
     table.add_row(str(len(results)), str(len(made)), str(len(results) - len(made)), str(sum(r.frames for r in results)),
                   str(sum(r.samples for r in results)), f"{seconds:.1f}", f"{frames / seconds:.0f}" if made else "—")
     console.print(table)

@@ -78,7 +78,7 @@ class KCenterGreedy:
     """
 
     def __init__(self, x: np.ndarray, initial_d2: np.ndarray, bonus: np.ndarray | None = None,
-                 distance_weight: float = 1.0, block: int = 2048, working: int = 1024):
+                 distance_weight: float = 1.0, block: int = 8192, working: int = 1024):
         self.x = np.ascontiguousarray(x, dtype=np.float32)
         u, dim = self.x.shape
         self.xn = _sq_norms(self.x)
@@ -100,6 +100,8 @@ class KCenterGreedy:
         self.updates = 0  # candidate-centre distances computed (for benchmarks)
         self.skipped = 0  # candidate-round updates skipped by the triangle inequality
         self._round_ends = np.zeros(0, dtype=np.int64)
+        # distances come from |x|² + |c|² − 2x·c in float32: allow for its rounding in the skip test
+        self.tolerance = 1e-3 * float(np.sqrt(self.xn.max())) if u else 0.0
 
     def keys(self, rows: np.ndarray | slice) -> np.ndarray:
         """Objective (upper bound unless synced) of ``rows``; -inf for centres."""
@@ -149,7 +151,7 @@ class KCenterGreedy:
         if not len(rows):
             return
         synced, near = self.synced[rows], self.near[rows]
-        limit = 2.0 * np.sqrt(self.ub[rows]) * (1.0 + 1e-4) + 1e-6
+        limit = 2.0 * np.sqrt(self.ub[rows]) * (1.0 + 1e-4) + self.tolerance
         starts = np.asarray(self.round_starts, dtype=np.int64)
         ends = self._round_ends if len(starts) else starts
         spans = [(int(s0), int(e0)) for s0, e0 in zip(starts, ends)]
@@ -245,9 +247,9 @@ class KCenterGreedy:
         wub, wnear = self.ub[work].copy(), self.near[work].copy()
         live = self.alive[work].copy()
         wbonus = self.bonus[work]
+        key = np.where(live, self.weight * np.sqrt(wub.astype(np.float64)) / self.scale + wbonus, -np.inf)
         first = True
         while len(self.picks) < k and live.any():
-            key = np.where(live, self.weight * np.sqrt(wub.astype(np.float64)) / self.scale + wbonus, -np.inf)
             b = int(np.argmax(key))  # first maximum = smallest row (work is ascending)
             if not first and not key[b] > bound:
                 break
@@ -255,10 +257,14 @@ class KCenterGreedy:
             row = int(work[b])
             self.add_centre(row)
             live[b] = False
-            d = np.maximum(wn + self.centre_norms[len(self.picks) - 1] - 2.0 * (wx @ self.x[row]), 0.0)
-            better = d < wub
-            wub = np.where(better, d, wub)
-            wnear = np.where(better, len(self.picks) - 1, wnear)
+            m = len(self.picks)
+            d = wn + self.centre_norms[m - 1] - 2.0 * (wx @ self.x[row])
+            better = np.flatnonzero(d < wub)
+            if len(better):
+                wub[better] = np.maximum(d[better], 0.0)
+                wnear[better] = m - 1
+                key[better] = self.weight * np.sqrt(wub[better].astype(np.float64)) / self.scale + wbonus[better]
+            key[b] = -np.inf
             self.updates += len(work)
         self.ub[work] = np.where(self.alive[work], wub, 0.0)
         self.near[work] = wnear
@@ -268,7 +274,7 @@ class KCenterGreedy:
 def kcenter_select(features: np.ndarray, pool: np.ndarray, labeled: np.ndarray, k: int,
                    rng: np.random.Generator, uncertainty: np.ndarray | None = None,
                    distance_weight: float = 1.0, uncertainty_weight: float = 0.0,
-                   normalise: bool = False, first_most_uncertain: bool = False, block: int = 2048,
+                   normalise: bool = False, first_most_uncertain: bool = False, block: int = 8192,
                    working: int = 1024) -> np.ndarray:
     """k-center greedy over the pool, optionally with a DUW uncertainty term.
 

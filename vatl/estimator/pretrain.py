@@ -106,6 +106,9 @@ def validation_ap(model: PoseModel, videos: Sequence[Video], batch_size: int = 6
     return {"AP@0.6": float(np.mean(ap60)), "AP": float(np.mean(ap))}
 
 
+# Record keys that identify the training data; a resumed run must see the same values.
+FINGERPRINTS = ("train_annotations_sha256",)
+
 EpochCallback = Callable[[dict[str, Any]], None]
 
 
@@ -134,6 +137,10 @@ def pretrain(model: PoseModel, train: TrainingSet, val_videos: Sequence[Video], 
         if data.get("model_config") != model.config.to_dict() or data["training"].get("train_config") != config.to_dict():
             raise ValueError(f"{last} was written with another model or training config; "
                              "use another output folder or --no-resume")
+        for key in FINGERPRINTS:
+            if key in rec and key in data["training"] and rec[key] != data["training"][key]:
+                raise ValueError(f"{last} was trained on other data ({key} differs: the dataset changed since); "
+                                 "use another output folder or --no-resume")
         model.load_state_dict(data["state_dict"])
         finetuner.load_state_dict(data["resume"]["finetuner"])
         rng.bit_generator.state = data["resume"]["rng"]

@@ -77,3 +77,18 @@ def test_box_encloses_the_whole_figure_with_a_small_margin():
     slack = 0.03 * max(w, h) + 2.5
     assert cols.min() - x < slack and rows.min() - y < slack
     assert x + w - cols.max() < slack and y + h - rows.max() < slack
+
+
+def test_eyes_are_drawn_only_on_the_side_of_the_head_facing_the_camera():
+    from vatl.data.synthetic.figure import L_EYE, NUM_PARTS, R_EYE
+
+    def eye_pixels(yaw):
+        _, [(_, ids, _)] = render(still_scene([person(0, 80, 112, 100, 1.0, yaw=yaw)]))
+        return [int((ids == 1 + part).sum()) for part in (L_EYE, R_EYE)]
+
+    assert NUM_PARTS > R_EYE
+    front, away = eye_pixels(0.0), eye_pixels(np.pi)
+    assert min(front) > 0 and away == [0, 0]
+    # in profile facing image right, only the eye on the near (right) side of the head shows
+    left, right = eye_pixels(np.pi / 2)
+    assert left == 0 and right > 0

@@ -10,7 +10,7 @@ Layout under ``<root>`` (each of ``source`` and ``targets/<domain>`` is one Pose
 
 Contents (frames 384×288, 25 fps):
 
-- ``source/train``: 40 videos × 40 frames of the ``source`` domain, 3–6 people;
+- ``source/train``: 40 videos × 40 frames of the ``source`` domain, 3–6 people (seed 0: 5,541 instances);
 - ``source/val``: 8 videos × 40 frames of ``source``;
 - ``targets/<domain>/val`` for ``night``, ``gym``, ``drone``, ``festival``: 4 videos each, 30–60 frames,
   2–6 people (16 target test videos).

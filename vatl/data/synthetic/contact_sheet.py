@@ -38,7 +38,7 @@ def draw_ground_truth(image: np.ndarray, keypoints: np.ndarray, boxes: np.ndarra
                         (255, 255, 255), 1, cv2.LINE_AA)
         for a, b in POSETRACK21.skeleton:
             if kp[a, 2] > 0 and kp[b, 2] > 0:
-                colour = _joint_colour(names[b]) if names[a] == names[b] else _joint_colour(names[b])
+                colour = _joint_colour(names[b])   # limbs take the side of their outer joint
                 cv2.line(out, (int(round(kp[a, 0])), int(round(kp[a, 1]))), (int(round(kp[b, 0])), int(round(kp[b, 1]))),
                          colour, 1, cv2.LINE_AA)
         for k in np.flatnonzero(kp[:, 2] > 0):
@@ -46,9 +46,12 @@ def draw_ground_truth(image: np.ndarray, keypoints: np.ndarray, boxes: np.ndarra
     return out
 
 
-def make_contact_sheet(out_path: str | Path, seed: int = 0, columns: int = 4, width: int = 384, height: int = 288,
-                       frames: int = 24, workers: int = 2) -> Path:
-    """Render one row per domain: ``columns`` videos, ground truth over the even columns."""
+def make_contact_sheet(out_path: str | Path, seed: int = 3, columns: int = 4, width: int = 384, height: int = 288,
+                       frames: int = 24, workers: int = 2, scale: float = 0.75) -> Path:
+    """Render one row per domain: ``columns`` videos, ground truth over the even columns.
+
+    The frames are those of ``vatl synth`` at ``width``×``height``; the sheet is resized by ``scale``.
+    """
     from vatl.data.formats.posetrack21 import read_posetrack21
     from vatl.data.synthetic.domains import DOMAINS
     from vatl.data.synthetic.generate import run_jobs, video_jobs
@@ -74,9 +77,11 @@ def make_contact_sheet(out_path: str | Path, seed: int = 0, columns: int = 4, wi
                         cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1, cv2.LINE_AA)
             rows.append(np.concatenate([label, row], axis=0))
     sheet = np.concatenate(rows, axis=0)
+    if scale != 1.0:
+        sheet = cv2.resize(sheet, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out), sheet):
+    if not cv2.imwrite(str(out), sheet, [cv2.IMWRITE_PNG_COMPRESSION, 9]):
         raise OSError(f"cannot write {out}")
     return out
 
@@ -84,7 +89,7 @@ def make_contact_sheet(out_path: str | Path, seed: int = 0, columns: int = 4, wi
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default="docs/synthetic_contact_sheet.png")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=3, help="seed 3 shows all three source backgrounds")
     args = parser.parse_args(argv)
     print(make_contact_sheet(args.out, seed=args.seed))
     return 0

@@ -16,7 +16,7 @@ from vatl.data.synthetic.appearance import EYES_M, HAIR_M, PANTS_M, SHIRT_M, SHO
 from vatl.data.synthetic.body import (EYES, HAIR_CENTRE, J, NUM_JOINTS, P, TORSO_CORNERS, BodyShape,
                                       forward_kinematics)
 
-# name, kind, (a, b) joints for capsules, (radius_a, radius_b) BodyShape fields or factors
+# capsule parts: name, end joints a and b, BodyShape fields of the radii at a and at b
 CAPSULES: tuple[tuple[str, str, str, str, str], ...] = (
     ("neck", "neck_base", "head_bottom", "neck_r", "neck_r"),
     ("l_upper_arm", "l_shoulder", "l_elbow", "upper_arm_r", "forearm_r"),

@@ -1,0 +1,103 @@
+"""Obtain ``pose_landmark_full.tflite`` from the ``mediapipe`` wheel on PyPI and cache it.
+
+The wheel is downloaded with ``pip download --no-deps`` into a temporary folder (mediapipe is never
+installed), the model file is read out of the wheel's zip archive and kept under the user's cache folder
+(``$VATL_CACHE``, else ``$XDG_CACHE_HOME/vatl``, else ``~/.cache/vatl``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+MEDIAPIPE_VERSION = "0.10.21"
+MODEL_MEMBER = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
+MODEL_FILENAME = f"pose_landmark_full-mediapipe-{MEDIAPIPE_VERSION}.tflite"
+
+
+class FetchError(RuntimeError):
+    """The model file could not be obtained (offline, pip missing, unexpected wheel)."""
+
+
+def cache_dir() -> Path:
+    """The folder where vatl caches downloaded models."""
+    if os.environ.get("VATL_CACHE"):
+        return Path(os.environ["VATL_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "vatl"
+
+
+def cached_model_path() -> Path:
+    """Where the TFLite file lives once fetched (it may not exist yet)."""
+    return cache_dir() / MODEL_FILENAME
+
+
+def extract_model(wheel: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Copy :data:`MODEL_MEMBER` out of the wheel (a zip file) to ``dest`` (written atomically)."""
+    wheel, dest = Path(wheel), Path(dest)
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            try:
+                data = zf.read(MODEL_MEMBER)
+            except KeyError:
+                raise FetchError(f"wheel {wheel} has no member {MODEL_MEMBER}") from None
+    except zipfile.BadZipFile:
+        raise FetchError(f"{wheel} is not a wheel (zip) file") from None
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, dest)
+    return dest
+
+
+def download_wheel(folder: Path, version: str = MEDIAPIPE_VERSION, timeout: float = 600.0) -> Path:
+    """``pip download --no-deps mediapipe==version`` into ``folder``; returns the wheel's path."""
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+           "--disable-pip-version-check", "-d", str(folder), f"mediapipe=={version}"]
+    log.info("downloading the mediapipe %s wheel (about 35 MB): %s", version, " ".join(cmd))
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except FileNotFoundError:
+        raise FetchError(f"cannot run pip with {sys.executable}") from None
+    except subprocess.TimeoutExpired:
+        raise FetchError(f"pip download of mediapipe=={version} did not finish within {timeout:.0f} s") from None
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+        raise FetchError(f"could not download mediapipe=={version} from the package index (offline? no wheel "
+                         f"for this platform?). pip said:\n{tail}\nAlternatively place a copy of "
+                         f"{MODEL_MEMBER} from any mediapipe {version} wheel at {cached_model_path()}")
+    wheels = sorted(folder.glob("mediapipe-*.whl"))
+    if not wheels:
+        raise FetchError(f"pip download succeeded but left no mediapipe wheel in {folder}")
+    return wheels[0]
+
+
+def fetch_model(force: bool = False, wheel: str | os.PathLike | None = None) -> Path:
+    """The path of the cached TFLite file, downloading the wheel first when needed.
+
+    ``wheel``: use this local wheel file instead of downloading. ``force``: fetch again even if cached.
+    """
+    dest = cached_model_path()
+    if dest.is_file() and not force:
+        return dest
+    if wheel is not None:
+        return extract_model(wheel, dest)
+    with tempfile.TemporaryDirectory(prefix="vatl-mediapipe-") as tmp:
+        path = extract_model(download_wheel(Path(tmp)), dest)
+    log.info("cached %s (%d bytes)", path, path.stat().st_size)
+    return path
+
+
+def require_model() -> Path:
+    """The cached TFLite file; a clear error (with the command that fetches it) when absent."""
+    path = cached_model_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"the BlazePose model {path} is not cached yet; run `vatl blazepose fetch`")
+    return path
