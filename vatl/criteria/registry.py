@@ -18,6 +18,7 @@ Names (:data:`CRITERIA`) and their options (keyword arguments of :func:`get_crit
 - ``thc+wpu+duw``, ``thc+duw``, ``wpu+duw``, ``thc+wpu+duw-fixed``
   (lam=None: 1 normalised / 0.01 paper-exact / 1 fixed; normalise=True, i.e. not paper-exact;
   weighting for the THC+WPU uncertainty, and the thc / wpu options)
+- ``oracle``: the true error (1 − OKS against ground truth); a benchmark ceiling, not a method
 
 Adding a new criterion: write a :class:`~vatl.criteria.base.Criterion` (``select(ctx)``; if it needs
 heatmaps, give it :class:`~vatl.criteria.base.Scorer` objects whose ``pass_consumers`` stream them, or
@@ -35,6 +36,7 @@ from vatl.criteria.base import Criterion, UncertaintyCriterion
 from vatl.criteria.combine import CombinedScorer
 from vatl.criteria.confidence import LCScorer, MPEScorer
 from vatl.criteria.diversity import CoreSetCriterion, DUWCriterion, KMeansCriterion
+from vatl.criteria.oracle import OracleCriterion
 from vatl.criteria.random import RandomCriterion
 from vatl.criteria.temporal import THCScorer, TPCScorer
 from vatl.criteria.wpu import WPUScorer
@@ -98,6 +100,7 @@ _FACTORIES: dict[str, Callable[..., Criterion]] = {
     "thc+duw": _duw("thc"),
     "wpu+duw": _duw("wpu"),
     "thc+wpu+duw-fixed": _duw("thc+wpu", fixed=True),
+    "oracle": OracleCriterion,  # benchmarks only: selects by the true error (reads the ground truth)
 }
 
 CRITERIA: list[str] = list(_FACTORIES)

@@ -57,6 +57,9 @@ def save_checkpoint(path: str | os.PathLike, model: PoseModel, training: Mapping
     payload = {"format": FORMAT, "version": VERSION, "model_config": model.config.to_dict(),
                "keypoint_set": model.keypoint_set.to_dict(), "state_dict": state,
                "training": dict(training or model.record)}
+    model_type = getattr(model, "model_type", None)
+    if model_type is not None:  # other architectures than PoseModel (e.g. "blazepose")
+        payload["model_type"] = model_type
     if resume is not None:
         payload["resume"] = dict(resume)
     tmp = path.with_name(path.name + ".tmp")
@@ -88,7 +91,14 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device | None =
     ``input_size`` (W, H) is the resolution the network was trained at (default 192×256).
     """
     data = read_checkpoint(path)
-    if data.get("format") == FORMAT:
+    if data.get("format") == FORMAT and data.get("model_type") is not None:
+        model = _build_typed_model(data, path)
+        if keypoint_set is not None and keypoint_set.keypoints != model.keypoint_set.keypoints:
+            raise ValueError(f"checkpoint {path} predicts {model.keypoint_set.name} keypoints, not {keypoint_set.name}")
+        state = {k: v.float() if v.is_floating_point() else v for k, v in data["state_dict"].items()}
+        model.load_state_dict(state)
+        model.record = dict(data.get("training", {}))
+    elif data.get("format") == FORMAT:
         config = ModelConfig.from_dict(data["model_config"])
         ks = KeypointSet.from_dict(data["keypoint_set"])
         if keypoint_set is not None and keypoint_set.keypoints != ks.keypoints:
@@ -113,6 +123,16 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device | None =
         _load_state(model, state, path)
         model.record = {"source": str(path), "layout": "published SimpleBaseline/MMPose"}
     return model.to(resolve_device(device)).eval()
+
+
+def _build_typed_model(data: Mapping[str, Any], path: Any) -> torch.nn.Module:
+    """An untrained model of the checkpoint's ``model_type`` (architectures other than :class:`PoseModel`)."""
+    model_type = data["model_type"]
+    if model_type == "blazepose":
+        from vatl.estimator.blazepose.model import model_from_checkpoint_payload
+
+        return model_from_checkpoint_payload(data)
+    raise ValueError(f"checkpoint {path} has model_type {model_type!r}; known: blazepose")
 
 
 def _unwrap(data: Mapping[str, Any]) -> dict[str, torch.Tensor]:
