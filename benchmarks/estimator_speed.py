@@ -5,7 +5,7 @@ writes benchmarks/results/estimator_speed.json. The machine is shared: the 1-min
 end is recorded with the figures (torch's threads slow down badly when the cores are oversubscribed).
 
 Measured per model preset:
-    * ``forward_inference``: model forward only (random input, batch 64), samples/s;
+    * ``forward_inference``: model forward only (random crops, batch 64, as the pass feeds them), samples/s;
     * ``estimate_pass``: the full estimator pass (crops from the cache, forward, decode, affine back) over a
       video, samples/s, and the seconds of one pass over 150 samples (the ATL cycle's estimate phase);
       ``estimate_first_pass_s``: the first pass, which also decodes the frames;
@@ -63,7 +63,7 @@ def timed(fn, repeats: int) -> list[float]:
 def bench_model(name: str, video: Video, repeats: int) -> dict:
     model = build_model(name, video.keypoint_set, seed=0).eval()
     w, h = model.input_size
-    x = torch.randn(64, 3, h, w)
+    x = model.prepare(np.random.default_rng(0).integers(0, 256, (64, h, w, 3), dtype=np.uint8))
     with torch.inference_mode():
         model(x)
         fwd = timed(lambda: model(x), repeats)

@@ -152,3 +152,14 @@ def test_registered_diversity_criteria_on_a_video():
     ctx = SelectionContext(video=video, unlabeled=unlabeled, budget=2, keypoints=np.zeros((12, 17, 3)),
                            features=x, rng=np.random.default_rng(0))
     np.testing.assert_array_equal(get_criterion("coreset").select(ctx), [10, 4])  # x=5, then x=2 (ties: index)
+
+
+@pytest.mark.parametrize("working", [1024, 7])
+def test_kcenter_never_picks_twice_even_when_rounding_makes_distances_negative(working):
+    rng = np.random.default_rng(19)
+    x = (rng.normal(size=(600, 2)) * 1e3).astype(np.float32)
+    x[300:] = x[:300] + 1e-3  # near-duplicates: |x|² + |c|² − 2x·c rounds below zero
+    c = rng.random(600)
+    picked = kcenter_select(x, np.arange(600), [], 600, rng, uncertainty=c, distance_weight=0.5,
+                            uncertainty_weight=0.5, normalise=True, first_most_uncertain=True, working=working)
+    assert sorted(picked.tolist()) == list(range(600))

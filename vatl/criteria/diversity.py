@@ -29,6 +29,7 @@ from vatl.criteria.base import Criterion, Scorer, SelectionContext
 log = logging.getLogger(__name__)
 
 BLOCK_ELEMENTS = 1 << 22  # elements of one distance block (16 MB in float32)
+MAX_SPANS = 16  # round spans examined separately when bringing candidates up to date
 
 
 def _sq_norms(x: np.ndarray) -> np.ndarray:
@@ -152,17 +153,22 @@ class KCenterGreedy:
             return
         synced, near = self.synced[rows], self.near[rows]
         limit = 2.0 * np.sqrt(self.ub[rows]) * (1.0 + 1e-4) + self.tolerance
+        # closed rounds the rows miss, coalesced into at most MAX_SPANS spans of consecutive rounds
+        # (a span's bound is the smallest of its rounds'); centres after the last closed round follow
         starts = np.asarray(self.round_starts, dtype=np.int64)
-        ends = self._round_ends if len(starts) else starts
-        spans = [(int(s0), int(e0)) for s0, e0 in zip(starts, ends)]
-        closed = int(ends[-1]) if len(ends) else 0
+        first = int(np.searchsorted(self._round_ends, int(synced.min()), side="right")) if len(starts) else 0
+        cuts = np.unique(np.linspace(first, len(starts), min(MAX_SPANS, len(starts) - first) + 1).astype(np.int64))
+        spans = [(int(starts[a]), int(self._round_ends[b - 1]), a, b) for a, b in zip(cuts[:-1], cuts[1:])]
+        closed = int(self._round_ends[-1]) if len(starts) else 0
         if closed < m:
-            spans.append((closed, m))  # centres not in a closed round yet: always checked
+            spans.append((closed, m, -1, -1))  # centres not in a closed round yet: always checked
         best, arg = self.ub[rows].copy(), near.copy()
-        for r, (s0, e0) in enumerate(spans):
+        has_near = near >= 0
+        for s0, e0, ra, rb in spans:
             need = synced < e0
-            if r < len(starts):
-                far = (near >= 0) & (self.later[np.maximum(near, 0), r] > limit)
+            if ra >= 0:
+                bound = self.later[np.maximum(near, 0), ra:rb].min(axis=1)
+                far = has_near & (bound > limit)
                 self.skipped += int((need & far).sum())
                 need &= ~far
             idx = np.flatnonzero(need)
@@ -259,7 +265,7 @@ class KCenterGreedy:
             live[b] = False
             m = len(self.picks)
             d = wn + self.centre_norms[m - 1] - 2.0 * (wx @ self.x[row])
-            better = np.flatnonzero(d < wub)
+            better = np.flatnonzero((d < wub) & live)
             if len(better):
                 wub[better] = np.maximum(d[better], 0.0)
                 wnear[better] = m - 1
@@ -304,7 +310,7 @@ def kcenter_select(features: np.ndarray, pool: np.ndarray, labeled: np.ndarray, 
         greedy.sync_all()
         greedy.close_round(0)
     if normalise:
-        top = float(np.sqrt(greedy.ub[greedy.alive].max())) if greedy.alive.any() else 0.0
+        top = float(np.sqrt(np.float64(greedy.ub[greedy.alive].max()))) if greedy.alive.any() else 0.0
         greedy.scale = top if top > 0 else 1.0
     greedy.run(k)
     return pool[np.asarray(greedy.picks, dtype=np.int64)]

@@ -27,9 +27,10 @@ from __future__ import annotations
 import copy
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -153,11 +154,23 @@ def reconstruction_error(model: PoseAutoencoder, features: np.ndarray, batch_siz
     return _reconstruction_error(model, unique, batch_size)[inverse.reshape(-1)]
 
 
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one CPU thread inside the block (the AE is far too small to gain from more, and
+    results then do not depend on the caller's thread count)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def _reconstruction_error(model: PoseAutoencoder, features: np.ndarray, batch_size: int) -> np.ndarray:
     x = torch.as_tensor(features)
     out = np.empty(len(x))
     model.eval()
-    with torch.no_grad():
+    with torch.no_grad(), one_thread():
         for s in range(0, len(x), batch_size):
             xb = x[s:s + batch_size]
             out[s:s + batch_size] = ((model(xb) - xb) ** 2).mean(dim=1).double().numpy()
@@ -169,7 +182,7 @@ def train_autoencoder(model: PoseAutoencoder, features: np.ndarray, epochs: int,
     """Adam on the MSE of reconstructing ``features`` (N, D); returns the mean loss of each epoch.
 
     Deterministic for a seed (the shuffling uses its own generator; the model is not re-initialised).
-    Runs on one CPU thread: the model is far too small to gain from more.
+    Runs on one CPU thread (:func:`one_thread`).
     """
     x = torch.as_tensor(np.asarray(features, dtype=np.float32))
     if len(x) == 0 or epochs <= 0:
@@ -177,9 +190,7 @@ def train_autoencoder(model: PoseAutoencoder, features: np.ndarray, epochs: int,
     gen = torch.Generator().manual_seed(int(seed))
     opt = torch.optim.Adam(model.parameters(), lr=lr, foreach=False)
     losses = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         model.train()
         for _ in range(epochs):
             perm = torch.randperm(len(x), generator=gen)
@@ -192,9 +203,7 @@ def train_autoencoder(model: PoseAutoencoder, features: np.ndarray, epochs: int,
                 opt.step()
                 total += loss.item() * len(xb)
             losses.append(total / len(x))
-    finally:
-        model.eval()
-        torch.set_num_threads(threads)
+    model.eval()
     return losses
 
 

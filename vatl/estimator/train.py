@@ -85,7 +85,10 @@ class Finetuner:
     the model's own state saved separately) for resumable runs.
     """
 
-    def __init__(self, model: PoseModel, config: TrainConfig = FINETUNE_CONFIG) -> None:
+    def __init__(self, model: PoseModel, config: TrainConfig | None = None) -> None:
+        """``config``: default the model's own ``finetune_config`` attribute when it has one (e.g. a
+        converted pretrained network that needs smaller steps), else :data:`FINETUNE_CONFIG`."""
+        config = config or getattr(model, "finetune_config", None) or FINETUNE_CONFIG
         self.model = model
         self.config = config
         self.optimizer = make_optimizer(model, config)

@@ -17,6 +17,7 @@ scaled to [0, 1] (BlazePose's convention); vatl's crops are square (box × 1.25)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -25,6 +26,7 @@ from torch import nn
 
 from vatl.estimator.blazepose.convert import GraphModule, _ancestors, graph_to_spec, load_weights
 from vatl.estimator.blazepose.tflite_reader import Graph
+from vatl.estimator.train import FINETUNE_CONFIG
 from vatl.skeletons import KeypointSet
 
 MODEL_TYPE = "blazepose"
@@ -107,6 +109,9 @@ class BlazePoseModel(nn.Module):
     """``forward(images) -> (heatmaps (N, K, 64, 64) in [0, 1], features (N, D))`` for 256×256 crops."""
 
     model_type = MODEL_TYPE
+    # Fine-tuning a converted, BN-folded network: the default ATL steps (lr 2.5e-4, ×5 head, ×10 final)
+    # wreck it within a few epochs on the Bonn video; lr 1e-5 (×10 for the transfer head) improves it.
+    finetune_config = replace(FINETUNE_CONFIG, lr=1e-5, lr_multipliers=(1.0, 1.0, 10.0))
 
     def __init__(self, config: BlazePoseConfig, keypoint_set: KeypointSet) -> None:
         super().__init__()
