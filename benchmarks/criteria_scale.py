@@ -186,7 +186,13 @@ def markdown(scale: list[dict], streaming: list[dict], duw: list[dict], meta: di
              f"load average before the run {meta['load']}; the machine was shared with other jobs, so times "
              "are upper bounds). Budget 5 % of N, 512-d float32 features, scores already streamed "
              "(`select` only). Peak = extra memory allocated during `select` (tracemalloc; the (N, 512) "
-             "features themselves, 200 MB at N = 10^5, are not counted).", ""]
+             "features themselves, 200 MB at N = 10^5, are not counted; the pool's copy is).", "",
+             "How Core-Set and DUW scale: exact k-center greedy with lazily updated distance bounds, block "
+             "matrix products and triangle-inequality pruning (vatl/criteria/diversity.py): no N × N matrix, "
+             "extra memory = a copy of the pool's features + O(N) + a 16 MB distance block. The WPU-based "
+             "rows include WPU's per-cycle fine-tuning (20 epochs, batch 10 as published: 2·|L| steps, the "
+             "main cost once 5 % are labeled). k-means is sklearn's Lloyd (n_init 1, max_iter 100): "
+             "O(N·k·D) per iteration, impractical at N = 10^5 with k = 5,000.", ""]
     sizes = sorted({r["n"] for r in scale})
     for kind, lab in (("iid", 0.0), ("iid", 0.05), ("tracks", 0.0), ("tracks", 0.05)):
         sel = [r for r in scale if r["features"] == kind and r["labeled"] == lab]
@@ -235,9 +241,16 @@ def main() -> None:
     parser.add_argument("--features", nargs="+", default=["iid", "tracks"])
     parser.add_argument("--kmeans-max", type=int, default=10000, help="largest N for k-means (it is O(N·k·D) per iteration)")
     parser.add_argument("--skip-duw-video", action="store_true")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="only rewrite the Markdown from a results JSON of an earlier run")
     parser.add_argument("--out-json", type=Path, default=ROOT / "benchmarks" / "results" / "criteria_scale.json")
     parser.add_argument("--out-md", type=Path, default=ROOT / "docs" / "criteria_scale.md")
     args = parser.parse_args()
+    if args.from_json:
+        data = json.loads(args.from_json.read_text())
+        args.out_md.write_text(markdown(data["scale"], data["streaming"], data["duw"], data["meta"]) + "\n")
+        print(f"wrote {args.out_md}")
+        return
     torch.set_num_threads(2)
     meta = {"machine": f"{platform.machine()} {os.cpu_count()} CPUs", "threads": torch.get_num_threads(),
             "load": " ".join(f"{x:.1f}" for x in os.getloadavg())}

@@ -2,7 +2,8 @@
 
 Run from the repo root: ``.venv/bin/python benchmarks/estimator_speed.py [--threads 1 2] [--models cpu_small ...]``;
 writes benchmarks/results/estimator_speed.json. The machine is shared: the 1-minute load average at the
-end is recorded with the figures (torch's threads slow down badly when the cores are oversubscribed).
+end is recorded with the figures. With 2 threads on oversubscribed cores, OpenMP's spin-waiting makes torch
+up to ~20× slower; ``OMP_WAIT_POLICY=PASSIVE`` (set before Python starts) avoids it, and so does 1 thread.
 
 Measured per model preset:
     * ``forward_inference``: model forward only (random crops, batch 64, as the pass feeds them), samples/s;
@@ -116,7 +117,8 @@ def main() -> None:
     result = {
         "machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
                     "python": platform.python_version(), "processor": platform.processor() or platform.machine(),
-                    "load_average_1min": round(os.getloadavg()[0], 2)},
+                    "load_average_1min": round(os.getloadavg()[0], 2),
+                    "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "(unset)")},
         "video": {"name": video.name, "samples": video.num_samples},
         "results": rows,
     }

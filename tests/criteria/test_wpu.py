@@ -150,3 +150,22 @@ def test_scorer_restarts_from_the_pretrained_ae_every_cycle(tmp_path):
     no_labels = scorer.score(wpu_context(video, []))
     np.testing.assert_allclose(no_labels, reconstruction_error(base, prediction_features(
         ctx.keypoints, video.boxes, POSETRACK21)), rtol=1e-6)
+
+
+def test_wpu_pretrain_command_writes_a_loadable_ae_and_reports(tmp_path, capsys):
+    folder = BONN / "train"
+    if not folder.is_dir():
+        pytest.skip("Bonn PoseTrack data not available")
+    from vatl.cli import main
+
+    files = [str(p) for p in sorted(folder.glob("*.json"))[:3]]
+    out = tmp_path / "ae.pt"
+    assert main(["wpu-pretrain", "--data", *files, "--out", str(out), "--epochs", "2", "--heldout", "0.34"]) == 0
+    text = capsys.readouterr().out
+    assert "swap_limbs" in text and "held out" in text and str(out) in text
+    model, meta = load_autoencoder(out, POSETRACK21)
+    report = meta["info"]["report"]
+    assert len(report["heldout_videos"]) == 1 and len(report["train_videos"]) == 2
+    assert report["ignored_slots"] == ["nose"]  # the Bonn data never labels the nose
+    assert model.ignored_slots == (0,)
+    assert main(["wpu-pretrain", "--data", str(tmp_path / "nowhere"), "--out", str(out)]) == 2

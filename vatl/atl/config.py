@@ -21,6 +21,9 @@ class ATLConfig:
         ``stop`` (ends the loop when met).
     max_gap: the largest frame gap between temporal neighbours of one track.
     keep_models: how many per-cycle model checkpoints to keep (the newest ones).
+    finetune: overrides of the estimator's fine-tuning settings (:class:`vatl.estimator.train.TrainConfig`
+        fields: lr, lr_multipliers, weight_decay, gamma, batch_size); empty = the model's defaults (for the
+        built-in models the published ones: AdamW lr 2.5e-4, ×5 head, ×10 final layer, wd 0.7, γ 0.99).
     """
 
     criterion: str = "thc+wpu+duw"
@@ -37,6 +40,7 @@ class ATLConfig:
     batch_size: int = 64
     device: str = "cpu"
     keep_models: int = 2
+    finetune: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.schedule = validate_schedule(self.schedule)

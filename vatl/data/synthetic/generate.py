@@ -299,9 +299,9 @@ def run_jobs(jobs: Iterable[VideoJob], workers: int = 2,
         for i in todo:
             record(i, run_job(jobs[i]))
     else:
-        # fork (as PyTorch's data loader workers): works from scripts without a __main__ guard
-        methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        # spawn, not fork: a forked child inherits the parent's OpenCV / OpenMP thread pools and can
+        # deadlock (seen in the test suite); scripts calling this need the usual __main__ guard
+        ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
             # longest first: better balance across the workers
             order = sorted(todo, key=lambda i: -jobs[i].num_frames * jobs[i].width * jobs[i].height)
