@@ -190,8 +190,8 @@ def markdown(scale: list[dict], streaming: list[dict], duw: list[dict], meta: di
              "How Core-Set and DUW scale: exact k-center greedy with lazily updated distance bounds, block "
              "matrix products and triangle-inequality pruning (vatl/criteria/diversity.py): no N × N matrix, "
              "extra memory = a copy of the pool's features + O(N) + a 16 MB distance block. The WPU-based "
-             "rows include WPU's per-cycle fine-tuning (20 epochs, batch 10 as published: 2·|L| steps, the "
-             "main cost once 5 % are labeled). k-means is sklearn's Lloyd (n_init 1, max_iter 100): "
+             "rows include WPU's per-cycle fine-tuning (20 epochs, batch 10 as published, at most 50 steps an "
+             "epoch). k-means is sklearn's Lloyd (n_init 1, max_iter 100): "
              "O(N·k·D) per iteration, impractical at N = 10^5 with k = 5,000.", ""]
     sizes = sorted({r["n"] for r in scale})
     for kind, lab in (("iid", 0.0), ("iid", 0.05), ("tracks", 0.0), ("tracks", 0.05)):

@@ -18,7 +18,8 @@ reconstruction error over the D values.
 
 Training: pretrained on ground-truth poses (``vatl wpu-pretrain``, Adam lr 1e-3); in every ATL cycle
 the criterion starts again from the pretrained AE and fine-tunes on the video's labeled poses (20 epochs,
-Adam lr 8e-4, batch 10 as published). Poses with fewer than half of the labelable slots labeled are left
+Adam lr 8e-4, batch 10 as published, larger when more than 500 poses are labeled: at most 50 steps an
+epoch). Poses with fewer than half of the labelable slots labeled are left
 out of training (they are mostly zeros).
 """
 
@@ -261,12 +262,15 @@ class WPUScorer(Scorer):
 
     model_path: the pretrained AE (default: the shipped one for the video's keypoint set; if there is
     none the AE starts untrained and, until labels exist, every WPU is 0 — a warning is logged).
+    batch_size: 10 as published, grown for large label sets so that an epoch has at most
+    ``max_steps_per_epoch`` steps (fine-tuning then costs at most epochs × 50 steps).
     """
 
     model_path: str | os.PathLike | None = None
     epochs: int = 20
     lr: float = 8e-4
     batch_size: int = 10
+    max_steps_per_epoch: int = 50
     min_confidence: float = 0.0
     min_labeled_fraction: float = 0.5
     name: str = field(default="wpu", init=False)
@@ -303,7 +307,8 @@ class WPUScorer(Scorer):
             return None
         seed = int(ctx.rng.integers(2**31))
         model = copy.deepcopy(base) if base is not None else new_autoencoder(ks, seed)
-        losses = train_autoencoder(model, features, self.epochs, self.lr, self.batch_size, seed)
+        batch = max(self.batch_size, -(-len(features) // max(1, self.max_steps_per_epoch)))
+        losses = train_autoencoder(model, features, self.epochs, self.lr, batch, seed)
         if losses:
             log.info("WPU AE fine-tuned on %d labeled poses: loss %.5f -> %.5f", len(features),
                      losses[0], losses[-1])
