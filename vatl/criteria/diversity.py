@@ -80,8 +80,10 @@ def min_sq_distances(x: np.ndarray, centres: np.ndarray, block: int = BLOCK_ELEM
     for r in range(0, len(x), rows):
         xr = x[r:r + rows]
         for c in range(0, len(centres), cols):
-            d = xn[r:r + rows, None] + cn[None, c:c + cols] - 2.0 * (xr @ centres[c:c + cols].T)
-            np.minimum(out[r:r + rows], d.min(axis=1), out=out[r:r + rows])
+            d = xr @ centres[c:c + cols].T  # |x|² + |c|² − 2x·c, in place: min_j(|c_j|² − 2x·c_j) + |x|²
+            d *= -2.0
+            d += cn[None, c:c + cols]
+            np.minimum(out[r:r + rows], d.min(axis=1) + xn[r:r + rows], out=out[r:r + rows])
     return np.maximum(out, 0.0)
 
 
@@ -209,9 +211,11 @@ class KCenterGreedy:
             for c in range(lo, e0, step):
                 e = min(e0, c + step)
                 with _single_threaded_blas() if e - c < 16 else nullcontext():
-                    d = xn + self.centre_norms[None, c:e] - 2.0 * (xr @ self.centres[c:e].T)
+                    d = xr @ self.centres[c:e].T
+                d *= -2.0
+                d += self.centre_norms[None, c:e]
                 j = d.argmin(axis=1)
-                dj = d[line, j]
+                dj = d[line, j] + xn[:, 0]
                 better = dj < best[idx]
                 best[idx] = np.where(better, dj, best[idx])
                 arg[idx] = np.where(better, c + j, arg[idx])
