@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -77,3 +79,22 @@ def update_records(annotations: list[dict], video: Video, keypoints: np.ndarray,
             rec["scores"] = numbers(keypoints[i, :, 2])
             rec["score"] = num(scores[i])
     return out + appended
+
+
+def write_format(video: Video, json_path: str | os.PathLike, fmt: str, keypoints: np.ndarray | None,
+                 scores: np.ndarray | None, make_record: Callable[[int, np.ndarray, np.ndarray | None], dict],
+                 build: Callable[[Video, Path, np.ndarray, np.ndarray | None], dict]) -> Path:
+    """What every writer does: validate the arrays; if ``video.source`` holds an original JSON of format
+    ``fmt``, update its records (:func:`update_records`, new samples made by ``make_record(i, kp, sc)``),
+    else build a complete file with ``build(video, path, kp, sc)``; write it deterministically."""
+    from vatl.data.formats._files import dump_json
+
+    kp, sc = check_outputs(video, keypoints, scores)
+    path = Path(json_path)
+    src = video.source.get("json") if video.source.get("format") == fmt else None
+    if isinstance(src, dict) and isinstance(src.get("annotations"), list):
+        data = dict(src)
+        data["annotations"] = update_records(src["annotations"], video, kp, sc, lambda i: make_record(i, kp, sc))
+    else:
+        data = build(video, path, kp, sc)
+    return dump_json(data, path)

@@ -25,12 +25,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from vatl.data.formats._categories import builtin_set_for_names, category_dict, keypoint_set_from_category
-from vatl.data.formats._files import (check_frames_exist, dump_json, join_image_path, load_json, natural_key,
+from vatl.data.formats._files import (check_frames_exist, join_image_path, load_json, natural_key,
                                       relative_file_name)
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import (SKIP_CROWD, SKIP_OTHER_CATEGORY, build_video, collect_samples,
                                         image_index_by_id)
-from vatl.data.formats._writing import check_outputs, num, numbers, update_records
+from vatl.data.formats._writing import num, numbers, write_format
 from vatl.data.video import Frame, Video
 from vatl.skeletons import KeypointSet, get_keypoint_set
 
@@ -181,17 +181,9 @@ def write_coco(video: Video, json_path: str | os.PathLike, keypoints: np.ndarray
     ``file_name`` relative to the JSON's folder; annotations with ``area`` = w·h, ``iscrowd`` 0; the
     category with a 1-based skeleton (plus ``sigmas`` for a set that is not built in).
     """
-    kp, sc = check_outputs(video, keypoints, scores)
-    path = Path(json_path)
-    src = video.source.get("json") if video.source.get("format") == FORMAT else None
-    if isinstance(src, dict) and isinstance(src.get("annotations"), list):
-        cat_id = int(video.source.get("category_id", 1))
-        data = dict(src)
-        data["annotations"] = update_records(src["annotations"], video, kp, sc,
-                                             lambda i: _annotation(video, i, kp, sc, cat_id))
-    else:
-        data = _build(video, path, kp, sc)
-    return dump_json(data, path)
+    cat_id = int(video.source.get("category_id", 1))
+    return write_format(video, json_path, FORMAT, keypoints, scores,
+                        lambda i, kp, sc: _annotation(video, i, kp, sc, cat_id), _build)
 
 
 def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None, category_id: int = 1) -> dict:

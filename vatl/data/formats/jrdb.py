@@ -28,10 +28,10 @@ from typing import Any, Mapping
 import numpy as np
 
 from vatl.data.formats._categories import is_jrdb_names
-from vatl.data.formats._files import check_frames_exist, dump_json, join_image_path, load_json, relative_file_name
+from vatl.data.formats._files import check_frames_exist, join_image_path, load_json, relative_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_CROWD, build_video, collect_samples, image_index_by_id
-from vatl.data.formats._writing import check_outputs, num, numbers, update_records
+from vatl.data.formats._writing import num, numbers, write_format
 from vatl.data.video import Frame, Video
 from vatl.skeletons import JRDB
 
@@ -158,16 +158,8 @@ def write_jrdb(video: Video, json_path: str | os.PathLike, keypoints: np.ndarray
     """
     if video.keypoint_set.keypoints != JRDB.keypoints:
         raise ValueError(f"write_jrdb needs a video in JRDB-Pose's keypoint set, got {video.keypoint_set.name!r}")
-    kp, sc = check_outputs(video, keypoints, scores)
-    path = Path(json_path)
-    src = video.source.get("json") if video.source.get("format") == FORMAT else None
-    if isinstance(src, dict) and isinstance(src.get("annotations"), list):
-        data = dict(src)
-        data["annotations"] = update_records(src["annotations"], video, kp, sc,
-                                             lambda i: _annotation(video, i, kp, sc))
-    else:
-        data = _build(video, path, kp, sc)
-    return dump_json(data, path)
+    return write_format(video, json_path, FORMAT, keypoints, scores,
+                        lambda i, kp, sc: _annotation(video, i, kp, sc), _build)
 
 
 def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
