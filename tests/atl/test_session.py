@@ -189,3 +189,20 @@ def test_empty_video_and_keypoint_set_mismatch_are_clear_errors(tiny_video, rand
                   tiny_video.keypoints, tiny_video.annotation_ids)
     with pytest.raises(ValueError, match="keypoint set 'jrdb'"):
         _session(other, random_checkpoint, tmp_path / "b")
+
+
+def test_persons_with_a_single_labeled_joint(tiny_video, random_checkpoint, tmp_path):
+    from vatl.data.video import Video
+
+    kp = tiny_video.keypoints.copy()
+    first = np.argmax(kp[..., 2] > 0, axis=1)  # keep only the first labeled joint of every person
+    keep = np.zeros(kp.shape[:2], dtype=bool)
+    keep[np.arange(len(kp)), first] = True
+    kp[~keep] = 0
+    sparse = Video("sparse", tiny_video.keypoint_set, tiny_video.frames, tiny_video.frame_index, tiny_video.track_id,
+                   tiny_video.boxes, kp, tiny_video.annotation_ids)
+    results = _session(sparse, random_checkpoint, tmp_path / "run", criterion="thc+wpu+duw",
+                       schedule=(30, 100)).run(SimulatedOracle(sparse))
+    assert all(0 <= c["G"] <= 1 for c in results["cycles"])
+    assert results["final"]["AP@0.6"] == 100.0
+    assert not any(math.isnan(x) for x in _all_numbers(results))
