@@ -206,3 +206,36 @@ def test_persons_with_a_single_labeled_joint(tiny_video, random_checkpoint, tmp_
     assert all(0 <= c["G"] <= 1 for c in results["cycles"])
     assert results["final"]["AP@0.6"] == 100.0
     assert not any(math.isnan(x) for x in _all_numbers(results))
+
+
+def test_a_video_without_ground_truth_runs_with_a_person_answering(tiny_video, random_checkpoint, tmp_path):
+    from vatl.data.video import Video
+
+    unlabeled = Video("no_gt", tiny_video.keypoint_set, tiny_video.frames, tiny_video.frame_index,
+                      tiny_video.track_id, tiny_video.boxes, np.zeros_like(tiny_video.keypoints),
+                      tiny_video.annotation_ids)
+
+    class Person:  # answers from the (here hidden) ground truth of the original video
+        def answer(self, indices, predictions):
+            return {int(i): tiny_video.keypoints[int(i)] for i in indices}
+
+    results = _session(unlabeled, random_checkpoint, tmp_path / "run", criterion="thc+wpu+duw",
+                       schedule=(30, 100)).run(Person())
+    assert [c["AP@0.6"] for c in results["cycles"]] == [None, None]
+    assert all(c["G"] is not None for c in results["cycles"])  # G_c needs only the answers
+    assert results["final"]["labeled_percent"] == 100.0 and results["summary"]["ALC"] is None
+    assert (tmp_path / "run" / "poses_posetrack21.json").is_file()
+
+
+def test_the_query_awaiting_answers_survives_a_restart(tiny_video, random_checkpoint, tmp_path):
+    first = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", schedule=(20, 100))
+    selected = first.query().indices.tolist()
+    # The query file shown to the annotator names other samples than a fresh selection would (as after a
+    # re-estimate on other hardware): a later process must ask for exactly the saved ones.
+    shown = sorted(set(range(tiny_video.num_samples)) - set(selected))[: len(selected)]
+    pending = tmp_path / "run" / "pending_query.json"
+    pending.write_text(json.dumps({"cycle": 0, "indices": shown}))
+    again = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", schedule=(20, 100))
+    assert again.query().indices.tolist() == shown
+    again.update(SimulatedOracle(tiny_video).answer(np.asarray(shown), None))
+    assert not pending.exists()

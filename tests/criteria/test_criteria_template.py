@@ -53,7 +53,7 @@ def test_deterministic_under_seed(name):
 @pytest.mark.parametrize("labeled", [[], [4]])
 def test_all_equal_inputs_give_a_defined_order(name, labeled):
     video = grid_video(4, 2)
-    n, k = video.num_samples, video.keypoint_set.num_keypoints
+    n = video.num_samples
     heatmaps, features, keypoints, labels = random_inputs(video)
     heatmaps[:] = heatmaps[0]
     features[:] = 1.0

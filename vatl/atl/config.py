@@ -55,8 +55,9 @@ class ATLConfig:
             raise ValueError(f"alpha must be >= 0, got {self.alpha}")
         if self.max_epochs is not None and self.max_epochs < 0:
             raise ValueError(f"max_epochs must be >= 0, got {self.max_epochs}")
-        if self.keep_models < 1:
-            raise ValueError("keep_models must be >= 1")
+        if self.keep_models < 2:
+            # the previous cycle's model must survive until the new state is written (resume safety)
+            raise ValueError("keep_models must be >= 2")
 
     def epochs_for(self, g: float | None) -> int:
         """E_c = floor(α(1 − G_c)), capped at ``max_epochs``; 0 when no label came back (G undefined).

@@ -7,6 +7,7 @@ Layout::
 
     <out>/config.json        run settings (a resume must use the same)
     <out>/state.json         labels, per-cycle records, next cycle, stop information
+    <out>/pending_query.json the selection of the cycle waiting for its answers
     <out>/results.json       per-cycle records + summary (ALC)
     <out>/results.csv        one row per cycle
     <out>/models/cycle_XX.pt the estimator (and optimizer) after cycle XX's retraining
@@ -76,6 +77,20 @@ class RunStore:
 
     def save_state(self, state: dict[str, Any]) -> None:
         write_json(self.state_path, state)
+
+    @property
+    def pending_path(self) -> Path:
+        return self.root / "pending_query.json"
+
+    def load_pending(self) -> dict[str, Any] | None:
+        """The saved selection awaiting answers (cycle, indices), if any."""
+        return json.loads(self.pending_path.read_text()) if self.pending_path.exists() else None
+
+    def save_pending(self, pending: dict[str, Any] | None) -> None:
+        if pending is None:
+            self.pending_path.unlink(missing_ok=True)
+        else:
+            write_json(self.pending_path, pending)
 
     def load_config(self) -> dict[str, Any] | None:
         path = self.root / "config.json"

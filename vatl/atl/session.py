@@ -14,11 +14,13 @@ Every cycle draws its randomness from (seed, cycle), so a resumed run makes the 
 reaches the same numbers as an uninterrupted one.
 
 :meth:`ATLSession.query` and :meth:`ATLSession.update` split a cycle at the annotation step, so a person
-can answer between them (even in another process: the pending query is saved).
+can answer between them, even in another process: the selection awaiting answers is saved, so a
+later process asks for the same samples.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -40,7 +42,7 @@ from vatl.data.video import Video
 from vatl.estimator.estimate import estimate
 from vatl.estimator.models import PoseModel
 from vatl.estimator.train import FINETUNE_CONFIG, Finetuner, TrainConfig
-from vatl.metrics import alc, box_areas, evaluate_video, oks
+from vatl.metrics import AP_KEYS, alc, box_areas, evaluate_video, oks
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +96,9 @@ class ATLSession:
     def _resume_or_start(self) -> None:
         saved = self.store.load_config()
         if saved is not None and self.store.has_state():
-            if saved != self.config.to_dict():
-                diff = sorted(k for k in set(saved) | set(self.config.to_dict())
-                              if saved.get(k) != self.config.to_dict().get(k))
+            current = json.loads(json.dumps(self.config.to_dict()))  # tuples as the saved lists
+            if saved != current:
+                diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
                 raise ValueError(f"{self.store.root} holds a run with other settings ({', '.join(diff)}); "
                                  "use another output folder or the same settings to resume")
             state = self.store.load_state()
@@ -151,15 +153,21 @@ class ATLSession:
         self.progress("phase", {"cycle": c, "phase": "estimate", "seconds": times["t_estimate"]})
 
         t = time.perf_counter()
-        evaluation = evaluate_video(self.video, Predictions.from_keypoints(result.keypoints), self.labels)
+        evaluation = self._evaluate(result.keypoints)
         times["t_evaluate"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        budget = int(self.targets[c]) - len(self.labels)
-        ctx = SelectionContext.from_labels(
-            self.video, self.labels, result.keypoints, result.features, budget,
-            cycle_rng(self.config.seed, c, 0), scores=collect_scores(consumers), cycle=c, G=self.last_g)
-        indices = np.asarray(self.criterion.select(ctx), dtype=np.int64)
+        saved = self.store.load_pending()
+        if saved is not None and saved["cycle"] == c:
+            # a query already shown to an annotator stays the same, whatever a re-estimate would select
+            indices = np.asarray(saved["indices"], dtype=np.int64)
+        else:
+            budget = int(self.targets[c]) - len(self.labels)
+            ctx = SelectionContext.from_labels(
+                self.video, self.labels, result.keypoints, result.features, budget,
+                cycle_rng(self.config.seed, c, 0), scores=collect_scores(consumers), cycle=c, G=self.last_g)
+            indices = np.asarray(self.criterion.select(ctx), dtype=np.int64)
+            self.store.save_pending({"cycle": c, "indices": indices.tolist()})
         times["t_select"] = time.perf_counter() - t
         self.progress("phase", {"cycle": c, "phase": "select", "seconds": times["t_select"]})
 
@@ -223,7 +231,7 @@ class ATLSession:
                 if name == self.config.stop_criterion:
                     stop = {"criterion": name, "value": decision.value, "met": decision.met,
                             "reason": decision.reason}
-        after = evaluate_video(self.video, Predictions.from_keypoints(kp), self.labels)
+        after = self._evaluate(kp)
 
         t = time.perf_counter()
         epochs = self.config.epochs_for(g)
@@ -246,7 +254,7 @@ class ATLSession:
             "G": g, "epochs": epochs if losses else 0, "epochs_planned": epochs,
             "num_retrained_R": int(len(retrain_r)), "num_trained": int(len(train_idx)) if losses else 0,
             "loss_first": losses[0] if losses else None, "loss_last": losses[-1] if losses else None,
-            "oks_query_mean": g, "stop": stop, "stop_value": None if stop is None else stop["value"],
+            "stop": stop, "stop_value": None if stop is None else stop["value"],
             "stop_met": None if stop is None else stop["met"], **both,
             "t_annotate": t_annotate, "t_retrain": t_retrain,
         })
@@ -264,6 +272,7 @@ class ATLSession:
         elif self.next_cycle >= len(self.targets):
             self._finish_with_final_pass()
         self._save_state()
+        self.store.save_pending(None)
         return record
 
     def run(self, oracle: Oracle) -> dict[str, Any]:
@@ -283,7 +292,7 @@ class ATLSession:
         final = {"reason": reason, "num_labeled": len(self.labels),
                  "labeled_percent": 100.0 * len(self.labels) / self.video.num_samples}
         if kp is not None:
-            evaluation = evaluate_video(self.video, Predictions.from_keypoints(kp), self.labels)
+            evaluation = self._evaluate(kp)
             final.update({"AP@0.6": evaluation["with_labels"][MAIN_AP], "AP": evaluation["with_labels"]["AP"],
                           "ap_with_labels": evaluation["with_labels"], "ap_raw": evaluation["raw"]})
             self._export(kp)
@@ -299,6 +308,12 @@ class ATLSession:
         fmt = self.video.source.get("format", "posetrack21")
         save_video(self.video, self.store.root / f"poses_{fmt}.json", keypoints=merged.keypoints,
                    scores=merged.scores)
+
+    def _evaluate(self, keypoints: np.ndarray) -> dict[str, dict[str, float | None]]:
+        """AP raw and with the labels counted correct; all None for a video without ground truth."""
+        if not self.video.has_ground_truth:
+            return {"raw": dict.fromkeys(AP_KEYS), "with_labels": dict.fromkeys(AP_KEYS)}
+        return evaluate_video(self.video, Predictions.from_keypoints(keypoints), self.labels)
 
     def _oks(self, keypoints: np.ndarray, indices: np.ndarray) -> np.ndarray:
         if len(indices) == 0:
@@ -320,8 +335,8 @@ class ATLSession:
 
     def results(self) -> dict[str, Any]:
         """Per-cycle records, the learning curve, ALC (when the curve reaches 100 %) and the stop."""
-        curve = [(r["labeled_percent"], r["AP@0.6"]) for r in self.records]
-        if self.final is not None and "AP@0.6" in self.final:
+        curve = [(r["labeled_percent"], r["AP@0.6"]) for r in self.records if r["AP@0.6"] is not None]
+        if self.final is not None and self.final.get("AP@0.6") is not None:
             curve.append((self.final["labeled_percent"], self.final["AP@0.6"]))
         summary: dict[str, Any] = {"curve_labeled_percent": [p for p, _ in curve],
                                    "curve_ap60": [a for _, a in curve]}

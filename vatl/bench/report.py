@@ -23,11 +23,11 @@ def cycle_table_markdown(result: Mapping[str, Any]) -> str:
              "|---:|---:|---:|---:|---:|---:|---:|---:|:---|---:|"]
     for r in result["cycles"]:
         stop = r.get("stop")
-        lines.append(f"| {r['cycle']} | {r['labeled_percent']:.1f} | {r['AP@0.6_raw']:.2f} | {r['AP@0.6']:.2f} | "
+        lines.append(f"| {r['cycle']} | {r['labeled_percent']:.1f} | {_f(r['AP@0.6_raw'])} | {_f(r['AP@0.6'])} | "
                      f"{r['num_answered']} | {_f(r['G'], '.3f')} | {r['epochs']} | {r['num_retrained_R']} | "
                      f"{'—' if stop is None else ('met' if stop['met'] else 'not met')} | {r['t_total']:.1f} |")
     final = result.get("final") or {}
-    if "AP@0.6" in final:
+    if final.get("AP@0.6") is not None:
         lines.append(f"| end | {final['labeled_percent']:.1f} | | {final['AP@0.6']:.2f} | | | | | | |")
     return "\n".join(lines)
 

@@ -68,7 +68,7 @@ class CycleTable:
             self._stop_status()
             self.console.print(f"{self.prefix}finished: {info['reason']} "
                                f"({info['labeled_percent']:.1f} % labeled"
-                               + (f", AP@0.6 {info['AP@0.6']:.1f}" if "AP@0.6" in info else "") + ")")
+                               + (f", AP@0.6 {info['AP@0.6']:.1f}" if info.get("AP@0.6") is not None else "") + ")")
 
     def print_summary(self, results: dict[str, Any], out: Path) -> None:
         summary = results["summary"]

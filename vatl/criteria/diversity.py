@@ -1,20 +1,13 @@
 """Diversity: k-means, Core-Set (k-center greedy, Eq. 8) and DUW (Eq. 9), over the pass's features.
 
-k-center greedy (:class:`KCenterGreedy`) is exact — it picks what the textbook one-candidate-at-a-time
-algorithm picks, ties to the smaller index — and never forms an N×N matrix. Every candidate keeps an
-upper bound of its squared distance to the nearest centre (L ∪ picked); candidates are brought up to
-date lazily, in order of their bound, in blocks with one matrix product each (BLAS-3), skipping centres
-that the triangle inequality rules out; picks are made in rounds inside a small working set of the
-best candidates. Memory: O(N) plus O(block × D) and a copy of the pool's features; time: a fraction of
-N·k·D multiply-adds (see docs/criteria_scale.md: 5 % of N = 100,000 at D = 512 in a few seconds).
-
-DUW (Eq. 9), over the pass's features.
-
-k-center greedy is exact and scales without an N×N matrix: every candidate keeps an upper bound of
-its squared distance to the nearest centre (L ∪ picked) and the number of picked centres it has been
-compared with. A pick takes the best candidate whose bound is exact; candidates are brought up to date
-lazily, in blocks ordered by their (stale) bound, with one matrix product per block (BLAS-3), so
-candidates far from the top are rarely touched. Memory: O(N) plus O(block · D) and the pool's features.
+k-center greedy (:class:`KCenterGreedy`) picks what the textbook one-candidate-at-a-time algorithm
+picks (ties to the smaller index), exact up to float32 rounding of the distances (near-ties within
+~0.3 % can go either way), and never forms an N×N matrix. Every candidate keeps an upper bound of its
+squared distance to the nearest centre (L ∪ picked); candidates are brought up to date lazily, in order
+of their bound, in blocks with one matrix product each (BLAS-3), skipping centres that the triangle
+inequality rules out; picks are made in rounds inside a small working set of the best candidates.
+Memory: O(N) plus O(block × D) and a copy of the pool's features; time: a fraction of N·k·D
+multiply-adds (see docs/criteria_scale.md).
 
 DUW (Eq. 9): u = argmax_{i∈U} (1 − G)·min_j Δ(x_i, x_j)/s + G·λ·C(x_i); "fixed": min_j Δ/s + λ·C(x_i).
 C is the pool's uncertainty normalised to [0, 1] (as in the published code). Two scalings:

@@ -298,7 +298,14 @@ class WPUScorer(Scorer):
             rows = np.flatnonzero(ctx.labeled)
             rows = rows[trainable(ctx.label_keypoints[rows], ks, self.min_labeled_fraction)]
             ignored = base.ignored_slots if base is not None else ()
-            features = label_features(ctx.label_keypoints[rows], ctx.video.boxes[rows], ks, ignored)
+            # The poses are scored as predictions (every joint present), so the fine-tuning poses are
+            # built the same way: labeled joints from the label, the others from this cycle's prediction.
+            poses = ctx.keypoints[rows].copy()
+            labels = ctx.label_keypoints[rows]
+            annotated = labels[..., 2] > 0
+            poses[annotated, :2] = labels[annotated, :2]
+            poses[annotated, 2] = 1.0
+            features = prediction_features(poses, ctx.video.boxes[rows], ks, self.min_confidence, ignored)
         elif ctx.labeled.any():
             log.warning("WPU: %d labeled samples but no label keypoints in the context; not fine-tuned",
                         int(ctx.labeled.sum()))
