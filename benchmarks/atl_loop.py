@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import tempfile
@@ -55,7 +56,8 @@ def main() -> None:
     lines = ["# Full ATL runs: per-cycle tables and wall time per phase", "",
              f"Default settings (THC+WPU+DUW, α = 250, θ = 0.6, SC_All in report mode), the embedded CPU checkpoint, "
              f"simulated annotation; torch {torch.__version__}, {args.threads} threads, {platform.machine()}. "
-             f"Command: `.venv/bin/python benchmarks/atl_loop.py --threads {args.threads}`.", ""]
+             f"Command: `.venv/bin/python benchmarks/atl_loop.py --threads {args.threads}`. Load average "
+             f"when it started: {os.getloadavg()[0]:.1f} (other jobs share the 2 cores when it is above ~1).", ""]
     record = {}
     for name, path in videos.items():
         result, seconds = timed_run(path, work / name.split()[0])
