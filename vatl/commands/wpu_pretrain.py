@@ -10,9 +10,10 @@ HELP = "pretrain the WPU pose autoencoder on ground-truth poses (PoseTrack-layou
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", nargs="+", required=True, metavar="FOLDER",
+    parser.add_argument("--data", nargs="+", default=None, metavar="FOLDER",
                         help="folders of per-video annotation JSON (e.g. <dataset>/posetrack_data/train); "
-                             "files may be given too")
+                             "files may be given too (default: the synthetic source training set, generated "
+                             "under runs/synthetic if missing)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output .pt (default: vatl/assets/wpu_<keypoint set>.pt, the shipped default)")
     parser.add_argument("--epochs", type=int, default=300, help="training epochs (default 300, as published)")
@@ -31,6 +32,12 @@ def run(args: argparse.Namespace) -> int:
     from vatl.criteria.wpu_pretrain import pretrain
 
     torch.set_num_threads(max(1, args.threads))
+    if args.data is None:
+        from rich.console import Console
+
+        from vatl.commands.pretrain import default_source_dataset
+
+        args.data = [default_source_dataset(Console()) / "posetrack_data" / "train"]
     if not 0.0 <= args.heldout < 1.0:
         raise ValueError(f"--heldout must be in [0, 1), got {args.heldout}")
     model, keypoint_set, report = pretrain(args.data, epochs=args.epochs, lr=args.lr,
