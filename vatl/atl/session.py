@@ -95,8 +95,8 @@ class ATLSession:
     # ----------------------------------------------------------------------------------------- state
     def _resume_or_start(self) -> None:
         saved = self.store.load_config()
+        current = json.loads(json.dumps(self.config.to_dict()))  # tuples as the saved lists
         if saved is not None and self.store.has_state():
-            current = json.loads(json.dumps(self.config.to_dict()))  # tuples as the saved lists
             if saved != current:
                 diff = sorted(k for k in set(saved) | set(current) if saved.get(k) != current.get(k))
                 raise ValueError(f"{self.store.root} holds a run with other settings ({', '.join(diff)}); "
@@ -117,6 +117,8 @@ class ATLSession:
                 self.finetuner.load_state_dict(payload["finetuner"])
             log.info("resumed %s at cycle %d (%d labels)", self.store.root, self.next_cycle, len(self.labels))
         else:
+            if saved != current:  # a selection left by a run with other settings does not carry over
+                self.store.save_pending(None)
             self.store.save_config(self.config.to_dict())
 
     def _save_state(self) -> None:
