@@ -75,10 +75,15 @@ def update_records(annotations: list[dict], video: Video, keypoints: np.ndarray,
         if isinstance(old, list) and len(old) == 4:
             if not np.array_equal(np.asarray(old, dtype=np.float64), video.boxes[i]):
                 rec["bbox"] = numbers(video.boxes[i])
-        if scores is not None:
-            rec["scores"] = numbers(keypoints[i, :, 2])
-            rec["score"] = num(scores[i])
+        add_scores(rec, keypoints[i], None if scores is None else scores[i])
     return out + appended
+
+
+def add_scores(record: dict, keypoints: np.ndarray, score: float | None) -> None:
+    """Prediction fields of a record: per-keypoint ``scores`` (= keypoints (K, 3)[:, 2]) and ``score``."""
+    if score is not None:
+        record["scores"] = numbers(keypoints[:, 2])
+        record["score"] = num(score)
 
 
 def write_format(video: Video, json_path: str | os.PathLike, fmt: str, keypoints: np.ndarray | None,

@@ -31,7 +31,7 @@ from vatl.data.formats._categories import is_jrdb_names
 from vatl.data.formats._files import check_frames_exist, join_image_path, load_json, relative_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_CROWD, build_video, collect_samples, image_index_by_id
-from vatl.data.formats._writing import num, numbers, write_format
+from vatl.data.formats._writing import add_scores, numbers, write_format
 from vatl.data.video import Frame, Video
 from vatl.skeletons import JRDB
 
@@ -175,9 +175,7 @@ def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
         "num_keypoints": int((kp[i, :, 2] > 0).sum()),
         "bbox": numbers(video.boxes[i]),
     }
-    if sc is not None:
-        rec["scores"] = numbers(kp[i, :, 2])
-        rec["score"] = num(sc[i])
+    add_scores(rec, kp[i], None if sc is None else sc[i])
     return rec
 
 

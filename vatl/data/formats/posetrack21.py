@@ -27,7 +27,7 @@ from vatl.data.formats._categories import builtin_set_for_names, category_dict, 
 from vatl.data.formats._files import check_frames_exist, join_image_path, load_json, relative_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_UNLABELED_FRAME, build_video, collect_samples, image_index_by_id
-from vatl.data.formats._writing import num, numbers, write_format
+from vatl.data.formats._writing import add_scores, numbers, write_format
 from vatl.data.video import Frame, Video
 from vatl.skeletons import POSETRACK21, KeypointSet
 
@@ -142,9 +142,7 @@ def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
         "person_id": track,
         "track_id": track,
     }
-    if sc is not None:
-        rec["scores"] = numbers(kp[i, :, 2])
-        rec["score"] = num(sc[i])
+    add_scores(rec, kp[i], None if sc is None else sc[i])
     return rec
 
 
