@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 from typing import Any, Mapping
@@ -66,7 +67,8 @@ def write_demo_report(out: Path, video: Video, results: Mapping[str, Mapping[str
     for name, r in results.items():
         times = ", ".join(f"{k} {v:.1f} s" for k, v in phase_times(r).items())
         lines += [f"## {name}", "", cycle_table_markdown(r), "", f"Time per phase: {times}.", ""]
-    lines += [f"Total wall time {seconds:.0f} s on {platform.machine()} with {torch.get_num_threads()} torch threads; "
+    lines += [f"Total wall time {seconds:.0f} s on {platform.machine()} ({os.cpu_count()} CPUs; the runs in parallel "
+              f"processes with one torch thread each); "
               f"vatl {vatl.__version__}, torch {torch.__version__}, Python {platform.python_version()}.", ""]
     path = out / "report.md"
     path.write_text("\n".join(lines))
