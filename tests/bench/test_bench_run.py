@@ -47,3 +47,18 @@ def test_bench_runs_resumes_and_summarises(tiny_video_path, random_checkpoint, t
     assert "| random | 2 |" in summary and "| coreset | 2 |" in summary
     assert "| sc_all | 0.5 | 2 |" in summary and "| sc_min | 0.5 | 2 |" in summary
     assert (tmp_path / "learning_curves.png").stat().st_size > 1000
+
+
+def test_summary_only_reports_finished_runs_and_names_the_unfinished(tiny_video_path, random_checkpoint, tmp_path,
+                                                                     capsys):
+    from vatl.cli import main
+
+    common = ["bench", "--out", str(tmp_path), "--data", str(tiny_video_path), "--criteria", "random;coreset",
+              "--stop-thetas", "", "--checkpoint", str(random_checkpoint), "--max-epochs", "1", "--workers", "1"]
+    run_jobs(make_jobs([(tiny_video_path.stem, str(tiny_video_path))], parse_specs("random"), tmp_path,
+                       random_checkpoint, seed=0, config={"max_epochs": 1}), workers=1)
+    assert main(common + ["--summary-only"]) == 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| random | 1 |" in summary and "| coreset |" not in summary
+    assert "1 of 2 runs are not finished yet" in summary
+    assert not (tmp_path / "runs" / tiny_video_path.stem / "coreset").exists()  # nothing was run

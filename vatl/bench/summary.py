@@ -18,7 +18,7 @@ from vatl.bench.tables import criterion_rows, mean_curve, rows_markdown, stoppin
 
 
 def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping[str, Any] | None],
-                  command: str, seconds: float, failures: Mapping[str, str] | None = None) -> Path:
+                  command: str, seconds: float | None, failures: Mapping[str, str] | None = None) -> Path:
     """``summary.md``, ``summary.json`` and ``learning_curves.png`` under ``out``."""
     out = Path(out)
     by_label: dict[str, list] = defaultdict(list)
@@ -47,7 +47,7 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
 
     lines = ["# Benchmark summary", "",
              f"Command: `{command}`", "",
-             f"{len(videos)} videos; wall time {seconds / 60:.1f} min; vatl {vatl.__version__}, torch {torch.__version__}, "
+             f"{len(videos)} videos; {_time_text(seconds, results)}; vatl {vatl.__version__}, torch {torch.__version__}, "
              f"Python {platform.python_version()}, {platform.machine()}.", "",
              "AP@0.6 counts labeled samples as correct (as in the paper), interpolated at 5 / 20 / 40 % labeled; "
              "ALC = area under AP@0.6 vs labeled %, 0–100. Values: mean ± 95 % t-interval over videos.", "",
@@ -63,7 +63,7 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
                   "labels at that point); a criterion never met counts as stopping at 100 %. 'actual' = the "
                   "labeled % from which every sample truly has OKS > θ.", "", stopping_markdown(stop_rows), ""]
     if failures:
-        lines += ["## Failed runs", ""] + [f"- {k}: {v}" for k, v in failures.items()] + [""]
+        lines += ["## Failed or unfinished runs", ""] + [f"- {k}: {v}" for k, v in failures.items()] + [""]
     lines += ["![learning curves](learning_curves.png)", ""]
     (out / "summary.md").write_text("\n".join(lines))
     (out / "summary.json").write_text(json.dumps({
@@ -71,3 +71,10 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
         "failures": dict(failures or {}),
     }, indent=1))
     return out / "summary.md"
+
+
+def _time_text(seconds: float | None, results: Sequence[Mapping[str, Any] | None]) -> str:
+    """Wall time of the command (when it ran the benchmark) and the summed time of the finished runs."""
+    summed = sum(c.get("t_total", 0.0) for r in results if r for c in r["cycles"])
+    wall = f"wall time {seconds / 60:.1f} min, " if seconds is not None else ""
+    return f"{wall}run times summed over the finished runs {summed / 60:.1f} min"

@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-epochs", type=int, default=None, help="cap on E_c for every run (default: none)")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default %(default)s)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--summary-only", action="store_true",
+                   help="write the summary of the runs finished so far without running any")
 
 
 def find_videos(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -56,7 +58,7 @@ def find_videos(args: argparse.Namespace) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from vatl.bench.runner import make_jobs, run_jobs
+    from vatl.bench.runner import finished_result, make_jobs, run_jobs
     from vatl.bench.specs import parse_spec, parse_specs
     from vatl.bench.summary import write_summary
     from vatl.estimator.checkpoint import default_checkpoint_path
@@ -87,8 +89,15 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"[{done}/{len(jobs)}] {where}: ALC {'—' if alc is None else f'{alc:.2f}'} "
                           f"({time.perf_counter() - start:.0f} s)")
 
-    results = run_jobs(jobs, workers=args.workers, on_done=on_done)
+    if args.summary_only:
+        results = [finished_result(job) for job in jobs]
+        missing = sum(r is None for r in results)
+        if missing:
+            failures["unfinished"] = f"{missing} of {len(jobs)} runs are not finished yet (left out of the tables)"
+    else:
+        results = run_jobs(jobs, workers=args.workers, on_done=on_done)
     command = "vatl bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
-    summary = write_summary(args.out, jobs, results, command, time.perf_counter() - start, failures)
+    seconds = None if args.summary_only else time.perf_counter() - start
+    summary = write_summary(args.out, jobs, results, command, seconds, failures)
     console.print(summary.read_text())
-    return 1 if failures else 0
+    return 1 if failures and not args.summary_only else 0
