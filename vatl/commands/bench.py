@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
             failures["unfinished"] = f"{missing} of {len(jobs)} runs are not finished yet (left out of the tables)"
     else:
         results = run_jobs(jobs, workers=args.workers, on_done=on_done)
-    command = "vatl bench " + " ".join(shlex.quote(a) for a in sys.argv[2:])
+    # the command that runs (or resumes) this benchmark: a summary-only call names the runs it summarises
+    command = "vatl bench " + " ".join(shlex.quote(a) for a in sys.argv[2:] if a != "--summary-only")
     seconds = None if args.summary_only else time.perf_counter() - start
     summary = write_summary(args.out, jobs, results, command, seconds, failures)
     console.print(summary.read_text())
