@@ -268,9 +268,9 @@ class ATLSession:
                               keep=self.config.keep_models)
         if stopping_now:
             self.stop = {**stop, "cycle": c, "labeled_percent": record["labeled_percent_after"]}
-            self._finish(f"stopped by {stop['criterion']}: {stop['reason']}", kp)
+            self._finish(f"stopped by {stop['criterion']}: {stop['reason']}", kp, after)
         elif all_labeled:
-            self._finish("every sample is labeled", kp)
+            self._finish("every sample is labeled", kp, after)
         elif self.next_cycle >= len(self.targets):
             self._finish_with_final_pass()
         self._save_state()
@@ -289,12 +289,14 @@ class ATLSession:
         result = estimate(self.model, self.video, (), batch_size=self.config.batch_size)
         self._finish("schedule complete", result.keypoints)
 
-    def _finish(self, reason: str, keypoints: np.ndarray | None = None) -> None:
+    def _finish(self, reason: str, keypoints: np.ndarray | None = None,
+                evaluation: dict[str, Any] | None = None) -> None:
+        """End the run; ``evaluation`` of ``keypoints`` with the current labels, when already computed."""
         kp = keypoints if keypoints is not None else self._last_keypoints
         final = {"reason": reason, "num_labeled": len(self.labels),
                  "labeled_percent": 100.0 * len(self.labels) / self.video.num_samples}
         if kp is not None:
-            evaluation = self._evaluate(kp)
+            evaluation = evaluation or self._evaluate(kp)
             final.update({"AP@0.6": evaluation["with_labels"][MAIN_AP], "AP": evaluation["with_labels"]["AP"],
                           "ap_with_labels": evaluation["with_labels"], "ap_raw": evaluation["raw"]})
             self._export(kp)

@@ -79,6 +79,14 @@ def update_records(annotations: list[dict], video: Video, keypoints: np.ndarray,
     return out + appended
 
 
+def unique_image_ids(video: Video, path: Path) -> list[int]:
+    """The frames' image ids, which a written file needs to be unique."""
+    ids = [int(f.image_id) for f in video.frames]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"video {video.name!r}: frame image ids are not unique; cannot write {path}")
+    return ids
+
+
 def add_scores(record: dict, keypoints: np.ndarray, score: float | None) -> None:
     """Prediction fields of a record: per-keypoint ``scores`` (= keypoints (K, 3)[:, 2]) and ``score``."""
     if score is not None:

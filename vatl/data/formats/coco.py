@@ -30,7 +30,7 @@ from vatl.data.formats._files import (check_frames_exist, join_image_path, load_
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import (SKIP_CROWD, SKIP_OTHER_CATEGORY, build_video, collect_samples,
                                         image_index_by_id)
-from vatl.data.formats._writing import add_scores, num, numbers, write_format
+from vatl.data.formats._writing import add_scores, num, numbers, unique_image_ids, write_format
 from vatl.data.video import Frame, Video
 from vatl.skeletons import KeypointSet, get_keypoint_set
 
@@ -205,9 +205,7 @@ def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None, cat
 
 def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None) -> dict:
     root = default_image_root(path)
-    ids = [int(f.image_id) for f in video.frames]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"video {video.name!r}: frame image ids are not unique; cannot write {path}")
+    ids = unique_image_ids(video, path)
     images = [{"id": ids[pos], "file_name": relative_file_name(f.path, root, f"{video.name}/{pos:06d}.jpg"),
                "width": int(f.width), "height": int(f.height), "frame_index": pos}
               for pos, f in enumerate(video.frames)]

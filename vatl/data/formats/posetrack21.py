@@ -27,7 +27,7 @@ from vatl.data.formats._categories import builtin_set_for_names, category_dict, 
 from vatl.data.formats._files import check_frames_exist, join_image_path, load_json, relative_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_UNLABELED_FRAME, build_video, collect_samples, image_index_by_id
-from vatl.data.formats._writing import add_scores, numbers, write_format
+from vatl.data.formats._writing import add_scores, numbers, unique_image_ids, write_format
 from vatl.data.video import Frame, Video
 from vatl.skeletons import POSETRACK21, KeypointSet
 
@@ -148,9 +148,7 @@ def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
 
 def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None) -> dict:
     root = default_image_root(path)
-    ids = [int(f.image_id) for f in video.frames]
-    if len(set(ids)) != len(ids):
-        raise ValueError(f"video {video.name!r}: frame image ids are not unique; cannot write {path}")
+    ids = unique_image_ids(video, path)
     # frame_id must sort like the frames; keep the image ids when they do.
     increasing = all(a < b for a, b in zip(ids, ids[1:]))
     frame_ids = ids if increasing else list(range(len(ids)))
