@@ -62,3 +62,9 @@ def test_summary_only_reports_finished_runs_and_names_the_unfinished(tiny_video_
     assert "| random | 1 |" in summary and "| coreset |" not in summary
     assert "1 of 2 runs are not finished yet" in summary
     assert not (tmp_path / "runs" / tiny_video_path.stem / "coreset").exists()  # nothing was run
+
+    # the full command then runs only the missing pair and says so next to its wall time
+    assert main(common) == 0
+    summary = (tmp_path / "summary.md").read_text()
+    assert "| random | 1 |" in summary and "| coreset | 1 |" in summary
+    assert "(runs made: 1; finished before and skipped: 1)" in summary

@@ -18,8 +18,13 @@ from vatl.bench.tables import criterion_rows, mean_curve, rows_markdown, stoppin
 
 
 def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping[str, Any] | None],
-                  command: str, seconds: float | None, failures: Mapping[str, str] | None = None) -> Path:
-    """``summary.md``, ``summary.json`` and ``learning_curves.png`` under ``out``."""
+                  command: str, seconds: float | None, failures: Mapping[str, str] | None = None,
+                  finished_before: int = 0) -> Path:
+    """``summary.md``, ``summary.json`` and ``learning_curves.png`` under ``out``.
+
+    ``finished_before``: runs that were already finished when the command started (skipped, so not in
+    its wall time).
+    """
     out = Path(out)
     by_label: dict[str, list] = defaultdict(list)
     by_theta: dict[float, list] = defaultdict(list)
@@ -47,7 +52,7 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
 
     lines = ["# Benchmark summary", "",
              f"Command: `{command}`", "",
-             f"{len(videos)} videos; {_time_text(seconds, results)}; vatl {vatl.__version__}, torch {torch.__version__}, "
+             f"{len(videos)} videos; {_time_text(seconds, results, finished_before)}; vatl {vatl.__version__}, torch {torch.__version__}, "
              f"Python {platform.python_version()}, {platform.machine()}.", "",
              "AP@0.6 counts labeled samples as correct (as in the paper), interpolated at 5 / 20 / 40 % labeled; "
              "ALC = area under AP@0.6 vs labeled %, 0–100. Values: mean ± 95 % t-interval over videos.", "",
@@ -67,14 +72,18 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
     lines += ["![learning curves](learning_curves.png)", ""]
     (out / "summary.md").write_text("\n".join(lines))
     (out / "summary.json").write_text(json.dumps({
-        "command": command, "seconds": seconds, "videos": videos, "rows": rows, "stopping": stop_rows,
+        "command": command, "seconds": seconds, "finished_before": finished_before, "videos": videos, "rows": rows, "stopping": stop_rows,
         "failures": dict(failures or {}),
     }, indent=1))
     return out / "summary.md"
 
 
-def _time_text(seconds: float | None, results: Sequence[Mapping[str, Any] | None]) -> str:
+def _time_text(seconds: float | None, results: Sequence[Mapping[str, Any] | None], finished_before: int) -> str:
     """Wall time of the command (when it ran the benchmark) and the summed time of the finished runs."""
     summed = sum(c.get("t_total", 0.0) for r in results if r for c in r["cycles"])
-    wall = f"wall time {seconds / 60:.1f} min, " if seconds is not None else ""
+    wall = ""
+    if seconds is not None:
+        ran = sum(r is not None for r in results) - finished_before
+        resumed = f" (runs made: {ran}; finished before and skipped: {finished_before})" if finished_before else ""
+        wall = f"wall time {seconds / 60:.1f} min{resumed}, "
     return f"{wall}run times summed over the finished runs {summed / 60:.1f} min"

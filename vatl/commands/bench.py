@@ -94,11 +94,13 @@ def run(args: argparse.Namespace) -> int:
         missing = sum(r is None for r in results)
         if missing:
             failures["unfinished"] = f"{missing} of {len(jobs)} runs are not finished yet (left out of the tables)"
+        finished_before = 0
     else:
+        finished_before = sum(finished_result(job) is not None for job in jobs)
         results = run_jobs(jobs, workers=args.workers, on_done=on_done)
     # the command that runs (or resumes) this benchmark: a summary-only call names the runs it summarises
     command = "vatl bench " + " ".join(shlex.quote(a) for a in sys.argv[2:] if a != "--summary-only")
     seconds = None if args.summary_only else time.perf_counter() - start
-    summary = write_summary(args.out, jobs, results, command, seconds, failures)
+    summary = write_summary(args.out, jobs, results, command, seconds, failures, finished_before)
     console.print(summary.read_text())
     return 1 if failures and not args.summary_only else 0
