@@ -47,6 +47,8 @@ def test_bench_runs_resumes_and_summarises(tiny_video_path, random_checkpoint, t
     assert "| random | 2 |" in summary and "| coreset | 2 |" in summary
     assert "| sc_all | 0.5 | 2 |" in summary and "| sc_min | 0.5 | 2 |" in summary
     assert (tmp_path / "learning_curves.png").stat().st_size > 1000
+    assert "coreset" in summary.split("## Ablation")[1]  # coreset is a Table 3 row too
+    assert (tmp_path / "learning_curves_ablation.png").stat().st_size > 1000
 
 
 def test_summary_only_reports_finished_runs_and_names_the_unfinished(tiny_video_path, random_checkpoint, tmp_path,
@@ -68,3 +70,20 @@ def test_summary_only_reports_finished_runs_and_names_the_unfinished(tiny_video_
     summary = (tmp_path / "summary.md").read_text()
     assert "| random | 1 |" in summary and "| coreset | 1 |" in summary
     assert "(runs made: 1; finished before and skipped: 1)" in summary
+
+
+def test_every_table3_row_goes_to_the_ablation_table(tmp_path):
+    from vatl.bench.runner import BenchJob
+    from vatl.bench.specs import TABLE3
+
+    specs = parse_specs("table2;oracle;table3")
+    jobs = [BenchJob("v.json", "v", s, str(tmp_path / s.label), "ckpt", 0) for s in specs]
+    result = {"summary": {"curve_labeled_percent": [0, 5, 20, 40, 100], "curve_ap60": [10, 50, 80, 90, 100],
+                          "ALC": 90.0}, "cycles": [], "final": {}}
+    summary = write_summary(tmp_path, jobs, [result] * len(jobs), "vatl bench (test)", None).read_text()
+    main, ablation = summary.split("## Ablation")
+    for text in TABLE3:
+        label = parse_spec(text).label
+        assert f"| {label} |" in ablation
+        assert (f"| {label} |" in main) == (label in ("coreset",))  # only Core-Set is a Table 2 row too
+    assert "| thc+wpu+duw@normalise=False |" in ablation

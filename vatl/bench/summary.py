@@ -13,14 +13,16 @@ import torch
 import vatl
 from vatl.bench.curves import plot_learning_curves
 from vatl.bench.runner import BenchJob
-from vatl.bench.specs import ORACLE, TABLE2, TABLE3
+from vatl.bench.specs import ORACLE, TABLE2, TABLE3, parse_spec
 from vatl.bench.tables import criterion_rows, mean_curve, rows_markdown, stopping_markdown, stopping_rows
+
+MAX_BANDED_CURVES = 4  # more shaded intervals than this hide the lines
 
 
 def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping[str, Any] | None],
                   command: str, seconds: float | None, failures: Mapping[str, str] | None = None,
                   finished_before: int = 0) -> Path:
-    """``summary.md``, ``summary.json`` and ``learning_curves.png`` under ``out``.
+    """``summary.md``, ``summary.json`` and ``learning_curves.png`` (+ ``_ablation.png``) under ``out``.
 
     ``finished_before``: runs that were already finished when the command started (skipped, so not in
     its wall time).
@@ -37,18 +39,15 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
         else:
             by_label[job.spec.label].append(result)
     rows = criterion_rows(by_label)
-    table3_labels = {s.replace(":", "@") for s in TABLE3}
+    table3_labels = {parse_spec(s).label for s in TABLE3}
     main_rows = [r for r in rows if r["criterion"] not in table3_labels or r["criterion"] in TABLE2]
     ablation_rows = [r for r in rows if r["criterion"] in table3_labels]
     stop_rows = stopping_rows(by_theta) if by_theta else []
 
-    curves, bands = {}, {}
-    for label, results_ in by_label.items():
-        xs, means, halves = mean_curve(results_)
-        curves[label] = (xs, means)
-        bands[label] = (xs, [m - h for m, h in zip(means, halves)], [m + h for m, h in zip(means, halves)])
-    plot_learning_curves(curves, out / "learning_curves.png", bands=bands,
-                         title=f"mean over {len(videos)} videos (95 % interval shaded)")
+    title = f"mean over {len(videos)} videos"
+    _plot_rows(by_label, main_rows, out / "learning_curves.png", title)
+    if ablation_rows:
+        _plot_rows(by_label, ablation_rows, out / "learning_curves_ablation.png", "ablation: " + title)
 
     lines = ["# Benchmark summary", "",
              f"Command: `{command}`", "",
@@ -70,12 +69,27 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
     if failures:
         lines += ["## Failed or unfinished runs", ""] + [f"- {k}: {v}" for k, v in failures.items()] + [""]
     lines += ["![learning curves](learning_curves.png)", ""]
+    if ablation_rows:
+        lines += ["![ablation learning curves](learning_curves_ablation.png)", ""]
     (out / "summary.md").write_text("\n".join(lines))
     (out / "summary.json").write_text(json.dumps({
         "command": command, "seconds": seconds, "finished_before": finished_before, "videos": videos, "rows": rows, "stopping": stop_rows,
         "failures": dict(failures or {}),
     }, indent=1))
     return out / "summary.md"
+
+
+def _plot_rows(by_label: Mapping[str, list], rows: Sequence[Mapping[str, Any]], path: Path, title: str) -> None:
+    """Mean learning curves of the criteria of ``rows``; 95 % bands when few enough to stay readable."""
+    curves, bands = {}, {}
+    for label in (r["criterion"] for r in rows):
+        xs, means, halves = mean_curve(by_label[label])
+        curves[label] = (xs, means)
+        bands[label] = (xs, [m - h for m, h in zip(means, halves)], [m + h for m, h in zip(means, halves)])
+    if len(curves) <= MAX_BANDED_CURVES:
+        plot_learning_curves(curves, path, bands=bands, title=title + " (95 % interval shaded)")
+    else:
+        plot_learning_curves(curves, path, title=title + " (95 % intervals: see the tables)")
 
 
 def _time_text(seconds: float | None, results: Sequence[Mapping[str, Any] | None], finished_before: int) -> str:
