@@ -46,6 +46,7 @@ def test_bench_runs_resumes_and_summarises(tiny_video_path, random_checkpoint, t
     summary = write_summary(tmp_path, jobs, results, "vatl bench (test)", 1.0).read_text()
     assert "| random | 2 |" in summary and "| coreset | 2 |" in summary
     assert "| sc_all | 0.5 | 2 |" in summary and "| sc_min | 0.5 | 2 |" in summary
+    assert "| criterion | ALC − random (higher on) | ALC − coreset (higher on) |" in summary
     assert (tmp_path / "learning_curves.png").stat().st_size > 1000
     assert "coreset" in summary.split("## Ablation")[1]  # coreset is a Table 3 row too
     assert (tmp_path / "learning_curves_ablation.png").stat().st_size > 1000
@@ -85,5 +86,22 @@ def test_every_table3_row_goes_to_the_ablation_table(tmp_path):
     for text in TABLE3:
         label = parse_spec(text).label
         assert f"| {label} |" in ablation
-        assert (f"| {label} |" in main) == (label in ("coreset",))  # only Core-Set is a Table 2 row too
+        assert (f"| {label} |" in main) == (label in ("coreset", "thc+wpu+duw"))  # Table 2 rows too
     assert "| thc+wpu+duw@normalise=False |" in ablation
+
+
+def test_the_run_seed_does_not_change_the_synthetic_benchmark_set(monkeypatch, tmp_path):
+    import argparse
+
+    import vatl.data.synthetic.benchmark_set as benchmark_set
+    from vatl.commands.bench import add_arguments, find_videos
+
+    seeds = []
+    monkeypatch.setattr(benchmark_set, "generate_benchmark_set", lambda root, seed, workers: seeds.append(seed))
+    monkeypatch.setattr(benchmark_set, "annotation_files", lambda root, key: [tmp_path / key / "v.json"])
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    videos = find_videos(parser.parse_args(["--seed", "3", "--synth-root", str(tmp_path)]))
+    assert seeds == [0] and len(videos) == 4
+    find_videos(parser.parse_args(["--seed", "3", "--synth-seed", "5", "--synth-root", str(tmp_path)]))
+    assert seeds == [0, 5]

@@ -37,3 +37,19 @@ def test_stop_and_actual_points():
     assert actual_point(r, 0.7) == 100.0  # never before the end
     never = _result([], cycles[:1], final={"labeled_percent": 100.0, "ap_with_labels": {"AP@0.6": 100.0}})
     assert stop_point(never, "sc_all", 0.6) == (100.0, 100.0)
+
+
+def test_paired_differences_use_the_same_videos():
+    from vatl.bench.tables import paired_markdown, paired_rows
+
+    alc = {"random": {"a": 90.0, "b": 80.0, "c": 70.0},
+           "x": {"a": 91.0, "b": 82.0, "c": None},  # c unfinished: compared on a and b only
+           "y": {"a": 89.0, "b": 80.0, "c": 70.0}}
+    rows = {r["criterion"]: r for r in paired_rows(alc, ["random"])}
+    mean, half, n, wins = rows["x"]["random"]
+    # diffs 1, 2: mean 1.5, sd 0.7071, t(0.975, 1) = 12.7062 → half 12.7062 · 0.7071 / √2 = 6.3531
+    assert (mean, n, wins) == (1.5, 2, 2) and half == pytest.approx(6.3531, rel=1e-4)
+    assert rows["y"]["random"][0] == pytest.approx(-1 / 3) and rows["y"]["random"][3] == 0
+    table = paired_markdown(list(rows.values()), ["random"])
+    assert "| random | — |" in table and "| x | +1.50 ± 6.35 (2/2) |" in table
+    assert "| y | -0.33 ± " in table

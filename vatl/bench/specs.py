@@ -13,8 +13,8 @@ from vatl.criteria import get_criterion
 # The paper's tables as rows of specs (Table 2/4: comparison; Table 3: ablation), plus the oracle ceiling.
 TABLE2 = ("random", "lc", "mpe", "tpc", "kmeans", "coreset", "thc+wpu+duw")
 TABLE3 = ("coreset", "thc", "wpu", "thc+wpu", "thc+duw", "wpu+duw", "thc+wpu:weighting=increase",
-          "thc+wpu:weighting=decrease", "thc+wpu+duw-fixed", "thc+wpu+duw:weighting=increase",
-          "thc+wpu+duw:weighting=decrease", "thc+wpu+duw:normalise=false")
+          "thc+wpu:weighting=decrease", "thc+wpu+duw-fixed", "thc+wpu+duw",
+          "thc+wpu+duw:weighting=increase", "thc+wpu+duw:weighting=decrease", "thc+wpu+duw:normalise=false")
 ORACLE = "oracle"
 
 

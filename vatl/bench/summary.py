@@ -14,8 +14,10 @@ import vatl
 from vatl.bench.curves import plot_learning_curves
 from vatl.bench.runner import BenchJob
 from vatl.bench.specs import ORACLE, TABLE2, TABLE3, parse_spec
-from vatl.bench.tables import criterion_rows, mean_curve, rows_markdown, stopping_markdown, stopping_rows
+from vatl.bench.tables import (criterion_rows, mean_curve, paired_markdown, paired_rows, rows_markdown,
+                               stopping_markdown, stopping_rows)
 
+PAIRED_REFERENCES = ("random", "coreset")  # the paper's baseline and the diversity criterion DUW builds on
 MAX_BANDED_CURVES = 4  # more shaded intervals than this hide the lines
 
 
@@ -29,6 +31,7 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
     """
     out = Path(out)
     by_label: dict[str, list] = defaultdict(list)
+    alc_by_label: dict[str, dict[str, float | None]] = defaultdict(dict)
     by_theta: dict[float, list] = defaultdict(list)
     videos = sorted({j.video_name for j in jobs})
     for job, result in zip(jobs, results):
@@ -38,11 +41,14 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
             by_theta[float(job.config["theta"])].append(result)
         else:
             by_label[job.spec.label].append(result)
+            alc_by_label[job.spec.label][job.video_name] = result["summary"].get("ALC")
     rows = criterion_rows(by_label)
     table3_labels = {parse_spec(s).label for s in TABLE3}
     main_rows = [r for r in rows if r["criterion"] not in table3_labels or r["criterion"] in TABLE2]
     ablation_rows = [r for r in rows if r["criterion"] in table3_labels]
     stop_rows = stopping_rows(by_theta) if by_theta else []
+    references = [ref for ref in PAIRED_REFERENCES if ref in alc_by_label]
+    paired = paired_rows(alc_by_label, references) if references and len(videos) > 1 else []
 
     title = f"mean over {len(videos)} videos"
     _plot_rows(by_label, main_rows, out / "learning_curves.png", title)
@@ -60,7 +66,17 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
         lines += [f"`{ORACLE}` selects by the true error (lowest OKS against ground truth): a ceiling for "
                   "uncertainty criteria, not a method.", ""]
     if ablation_rows:
-        lines += ["## Ablation (Table 3 rows)", "", rows_markdown(ablation_rows), ""]
+        lines += ["## Ablation (Table 3 rows)", "", rows_markdown(ablation_rows), "",
+                  "THC and WPU are combined with equal weights (`const`) unless `weighting=increase|decrease` "
+                  "(THC's weight rising / falling linearly with the labeled fraction). DUW uses the default "
+                  "normalised distances (λ = 1); `normalise=False` is the paper-exact form (raw distances, "
+                  "λ = 0.01); `-fixed` drops G (normalised min-distance + λ·C, λ = 1 as in the paper).", ""]
+    if paired:
+        lines += ["## Paired ALC differences", "",
+                  "Each criterion's ALC minus the reference's ALC on the same video (mean ± 95 % t-interval over "
+                  "videos; in brackets: on how many videos the criterion is higher). Pairing removes how hard each "
+                  "video is, so these intervals are narrower than the gaps between the intervals above.", "",
+                  paired_markdown(paired, references), ""]
     if stop_rows:
         lines += ["## Stopping criteria (Table 5 style)", "",
                   "Runs with 10 % steps in report mode; 'stopped' = first cycle whose criterion is met (AP@θ with "
@@ -73,8 +89,8 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
         lines += ["![ablation learning curves](learning_curves_ablation.png)", ""]
     (out / "summary.md").write_text("\n".join(lines))
     (out / "summary.json").write_text(json.dumps({
-        "command": command, "seconds": seconds, "finished_before": finished_before, "videos": videos, "rows": rows, "stopping": stop_rows,
-        "failures": dict(failures or {}),
+        "command": command, "seconds": seconds, "finished_before": finished_before, "videos": videos,
+        "rows": rows, "paired": paired, "stopping": stop_rows, "failures": dict(failures or {}),
     }, indent=1))
     return out / "summary.md"
 

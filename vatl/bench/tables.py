@@ -125,3 +125,35 @@ def stopping_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
         lines.append(f"| {r['criterion']} | {r['theta']:g} | {r['videos']} | {_cell(*r['AP@theta'][:2])} | "
                      f"{_cell(*r['stopped_percent'][:2])} | {_cell(*r['actual_percent'][:2])} |")
     return "\n".join(lines)
+
+
+def paired_rows(alc: Mapping[str, Mapping[str, float | None]], references: Sequence[str]) -> list[dict[str, Any]]:
+    """Per criterion, its ALC minus each reference's ALC on the same videos.
+
+    alc[label][video] = ALC of one run. Differences on the same video cancel how hard the video is, so
+    their interval is much narrower than the gap between two per-criterion intervals suggests.
+    Each cell: (mean, 95 % half-width, videos, videos where the criterion is higher).
+    """
+    rows = []
+    for label, per_video in alc.items():
+        row: dict[str, Any] = {"criterion": label}
+        for ref in references:
+            common = [v for v in per_video if per_video[v] is not None and alc[ref].get(v) is not None]
+            diffs = [per_video[v] - alc[ref][v] for v in common]
+            mean, half, n = mean_ci(diffs)
+            row[ref] = (mean, half, n, sum(d > 0 for d in diffs))
+        rows.append(row)
+    return rows
+
+
+def paired_markdown(rows: Sequence[Mapping[str, Any]], references: Sequence[str]) -> str:
+    lines = ["| criterion | " + " | ".join(f"ALC − {ref} (higher on)" for ref in references) + " |",
+             "|---|" + "---:|" * len(references)]
+    for r in rows:
+        cells = []
+        for ref in references:
+            mean, half, n, wins = r[ref]
+            cells.append("—" if r["criterion"] == ref or mean is None
+                         else f"{mean:+.2f}" + ("" if half is None else f" ± {half:.2f}") + f" ({wins}/{n})")
+        lines.append(f"| {r['criterion']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

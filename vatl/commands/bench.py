@@ -19,6 +19,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--split", default="val", help="split of a PoseTrack root (default %(default)s)")
     p.add_argument("--synth-root", type=Path, default=Path("runs/synth_benchmark"),
                    help="where the synthetic benchmark set is (or gets) generated")
+    p.add_argument("--synth-seed", type=int, default=0,
+                   help="seed of the synthetic benchmark set (default %(default)s, the standard set); --seed "
+                        "only seeds the runs")
     p.add_argument("--criteria", default="table2;oracle",
                    help="criteria separated by ';' (name or name:option=value,...), or table2 / table3 "
                         "(default %(default)s)")
@@ -29,7 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-videos", type=int, default=None, help="use only the first N videos")
     p.add_argument("--max-epochs", type=int, default=None, help="cap on E_c for every run (default: none)")
     p.add_argument("--workers", type=int, default=2, help="parallel processes (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of every run (selection and training)")
     p.add_argument("--summary-only", action="store_true",
                    help="write the summary of the runs finished so far without running any")
 
@@ -39,7 +42,7 @@ def find_videos(args: argparse.Namespace) -> list[tuple[str, str]]:
     if args.data is None:
         from vatl.data.synthetic.benchmark_set import BENCHMARK_SET, annotation_files, generate_benchmark_set
 
-        generate_benchmark_set(args.synth_root, seed=args.seed, workers=args.workers)
+        generate_benchmark_set(args.synth_root, seed=args.synth_seed, workers=args.workers)
         files = [f for s in BENCHMARK_SET if s.path.startswith("targets/") for f in annotation_files(args.synth_root, s.key)]
     elif args.data.is_file():
         files = [args.data]
