@@ -63,7 +63,10 @@ def write_demo_report(out: Path, video: Video, results: Mapping[str, Mapping[str
         met = [c for c in r["cycles"] if (c.get("stop") or {}).get("met")]
         stop = f"met after cycle {met[0]['cycle']} ({met[0]['labeled_percent_after']:.0f} % labeled)" if met else "not met"
         lines.append(f"| {name} | {_f(first)} | {_f(r['summary']['ALC'])} | {stop} |")
-    lines += ["", "![learning curves](learning_curves.png)", ""]
+    lines += ["", "One video and one seed show the loop working, not which criterion is better: for that, "
+              "`vatl bench` runs the criteria over the 16 videos of the synthetic benchmark set "
+              "(measured results and how they compare with the paper: `docs/results/benchmark/` in the repository).",
+              "", "![learning curves](learning_curves.png)", ""]
     for name, r in results.items():
         times = ", ".join(f"{k} {v:.1f} s" for k, v in phase_times(r).items())
         lines += [f"## {name}", "", cycle_table_markdown(r), "", f"Time per phase: {times}.", ""]
