@@ -99,3 +99,16 @@ def test_finetuner_state_round_trip_continues_identically(video):
         return model.final_layer.weight.detach().clone()
 
     torch.testing.assert_close(run(False), run(True))
+
+
+def test_finetune_config_applies_overrides_and_rejects_unknown_settings():
+    from vatl.estimator.train import FINETUNE_CONFIG, finetune_config
+
+    model = build_model("cpu_small", TINY_SET)
+    assert finetune_config(model) is FINETUNE_CONFIG and finetune_config(model, {}) is FINETUNE_CONFIG
+    config = finetune_config(model, {"lr": 1e-3, "lr_multipliers": [1, 2, 3]})
+    assert config.lr == 1e-3 and config.lr_multipliers == (1, 2, 3)
+    assert config.augmentation == FINETUNE_CONFIG.augmentation and config.gamma == FINETUNE_CONFIG.gamma
+    assert Finetuner(model, config).config == config
+    with pytest.raises(ValueError, match=r"unknown fine-tuning setting\(s\) \['momentum'\]; known: lr, "):
+        finetune_config(model, {"momentum": 0.9})

@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -41,7 +41,7 @@ from vatl.data.annotations import LabelStore, Predictions
 from vatl.data.video import Video
 from vatl.estimator.estimate import estimate
 from vatl.estimator.models import PoseModel
-from vatl.estimator.train import FINETUNE_CONFIG, Finetuner, TrainConfig
+from vatl.estimator.train import Finetuner, finetune_config
 from vatl.metrics import AP_KEYS, alc, box_areas, evaluate_video, oks
 
 log = logging.getLogger(__name__)
@@ -352,21 +352,6 @@ class ATLSession:
             summary["ALC_note"] = "the curve does not span 0-100 % labeled (stopped early or unfinished)"
         return {"video": self.video.name, "num_samples": self.video.num_samples, "config": self.config.to_dict(),
                 "cycles": self.records, "final": self.final, "stop": self.stop, "summary": summary}
-
-
-def finetune_config(model: PoseModel, overrides: dict[str, Any]) -> TrainConfig:
-    """The model's fine-tuning settings (its own ``finetune_config`` or the published ones) with overrides."""
-    base = getattr(model, "finetune_config", None) or FINETUNE_CONFIG
-    if not overrides:
-        return base
-    unknown = set(overrides) - {"lr", "lr_multipliers", "weight_decay", "gamma", "batch_size"}
-    if unknown:
-        raise ValueError(f"unknown fine-tuning setting(s) {sorted(unknown)}; "
-                         "known: lr, lr_multipliers, weight_decay, gamma, batch_size")
-    values = dict(overrides)
-    if "lr_multipliers" in values:
-        values["lr_multipliers"] = tuple(values["lr_multipliers"])
-    return replace(base, **values)
 
 
 def _with_max_gap(config: ATLConfig) -> dict[str, Any]:

@@ -57,9 +57,26 @@ class TrainConfig:
 
 
 FINETUNE_CONFIG = TrainConfig()
+# the settings a run may override (ATLConfig.finetune)
+FINETUNE_OVERRIDES = ("lr", "lr_multipliers", "weight_decay", "gamma", "batch_size")
 # Pretraining from scratch on a source dataset: a larger learning rate, conventional weight decay.
 PRETRAIN_CONFIG = replace(FINETUNE_CONFIG, lr=2e-3, lr_multipliers=(1.0, 1.0, 1.0), weight_decay=1e-4,
                           gamma=0.95, batch_size=32)
+
+
+def finetune_config(model: PoseModel, overrides: Mapping[str, Any] | None = None) -> TrainConfig:
+    """The model's fine-tuning settings with ``overrides`` (keys of :data:`FINETUNE_OVERRIDES`).
+
+    Base: the model's own ``finetune_config`` attribute when it has one (e.g. a converted pretrained
+    network that needs smaller steps), else :data:`FINETUNE_CONFIG` (the published ATL settings).
+    """
+    base = getattr(model, "finetune_config", None) or FINETUNE_CONFIG
+    if not overrides:
+        return base
+    unknown = sorted(set(overrides) - set(FINETUNE_OVERRIDES))
+    if unknown:
+        raise ValueError(f"unknown fine-tuning setting(s) {unknown}; known: {', '.join(FINETUNE_OVERRIDES)}")
+    return TrainConfig.from_dict({**asdict(base), **overrides})
 
 
 def masked_mse(pred: torch.Tensor, target: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -86,9 +103,8 @@ class Finetuner:
     """
 
     def __init__(self, model: PoseModel, config: TrainConfig | None = None) -> None:
-        """``config``: default the model's own ``finetune_config`` attribute when it has one (e.g. a
-        converted pretrained network that needs smaller steps), else :data:`FINETUNE_CONFIG`."""
-        config = config or getattr(model, "finetune_config", None) or FINETUNE_CONFIG
+        """``config``: default :func:`finetune_config` of the model."""
+        config = config or finetune_config(model)
         self.model = model
         self.config = config
         self.optimizer = make_optimizer(model, config)
