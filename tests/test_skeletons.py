@@ -5,8 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vatl.skeletons import (COCO17, COCO_SIGMAS, DEFAULT_SIGMA, JRDB, JRDB_SIGMAS, KEYPOINT_SETS, POSETRACK21,
-                            KeypointSet, get_keypoint_set, infer_angle_triples, infer_flip_pairs)
+from vatl.skeletons import (
+    COCO17,
+    COCO_SIGMAS,
+    DEFAULT_SIGMA,
+    JRDB,
+    JRDB_SIGMAS,
+    KEYPOINT_SETS,
+    POSETRACK21,
+    KeypointSet,
+    get_keypoint_set,
+    infer_angle_triples,
+    infer_flip_pairs,
+)
 
 
 def _swap(ks: KeypointSet, name: str) -> str:

@@ -7,8 +7,9 @@ A :class:`KeypointSet` is everything the rest of vatl needs to know about a skel
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,7 @@ class KeypointSet:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "KeypointSet":
+    def from_dict(cls, d: Mapping[str, Any]) -> KeypointSet:
         return cls(
             name=str(d["name"]),
             keypoints=tuple(d["keypoints"]),
@@ -109,7 +110,7 @@ class KeypointSet:
 
     @classmethod
     def from_coco_category(cls, category: Mapping[str, Any], sigmas: Sequence[float] | None = None,
-                           name: str | None = None) -> "KeypointSet":
+                           name: str | None = None) -> KeypointSet:
         """A set from a COCO ``categories`` entry.
 
         ``skeleton`` in COCO is 1-based; it is converted. Sigmas come from ``sigmas``, else from the
@@ -182,7 +183,7 @@ def infer_angle_triples(names: Sequence[str]) -> tuple[tuple[int, int, int], ...
             lookup[(side, base)] = i
     triples = []
     for side in ("left", "right"):
-        def g(b: str) -> int | None:
+        def g(b: str, side: str = side) -> int | None:
             return lookup.get((side, b))
         sh, el, wr, hp, kn, an = (g(b) for b in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle"))
         for a, v, b in ((el, sh, hp), (sh, el, wr), (sh, hp, kn), (hp, kn, an)):

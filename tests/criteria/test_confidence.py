@@ -3,8 +3,13 @@ import pytest
 from criteria_testdata import grid_video, random_inputs, stream
 
 from vatl.criteria import SelectionContext, get_criterion
-from vatl.criteria.confidence import (HeatmapScoreConsumer, least_confidence, local_peaks, multiple_peak_entropy,
-                                      peak_entropy)
+from vatl.criteria.confidence import (
+    HeatmapScoreConsumer,
+    least_confidence,
+    local_peaks,
+    multiple_peak_entropy,
+    peak_entropy,
+)
 from vatl.estimator.interface import PassBatch
 
 

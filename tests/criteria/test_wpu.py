@@ -4,9 +4,19 @@ import torch
 from criteria_testdata import BONN, grid_video, random_inputs
 
 from vatl.criteria import SelectionContext
-from vatl.criteria.wpu import (PoseAutoencoder, WPUScorer, default_autoencoder_path, feature_dim, label_features,
-                               load_autoencoder, new_autoencoder, prediction_features, reconstruction_error,
-                               save_autoencoder, train_autoencoder)
+from vatl.criteria.wpu import (
+    PoseAutoencoder,
+    WPUScorer,
+    default_autoencoder_path,
+    feature_dim,
+    label_features,
+    load_autoencoder,
+    new_autoencoder,
+    prediction_features,
+    reconstruction_error,
+    save_autoencoder,
+    train_autoencoder,
+)
 from vatl.criteria.wpu_pretrain import corrupt_poses, heldout_check, load_poses
 from vatl.skeletons import COCO17, JRDB, POSETRACK21
 

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from vatl.estimator.crops import (apply_affine, box_to_center_size, compose_affine, crop_affine, invert_affine,
-                                  warp_crops)
+from vatl.estimator.crops import (
+    apply_affine,
+    box_to_center_size,
+    compose_affine,
+    crop_affine,
+    invert_affine,
+    warp_crops,
+)
 
 
 def test_box_is_grown_to_the_input_aspect_then_padded():

@@ -75,7 +75,7 @@ class ATLConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "ATLConfig":
+    def from_dict(cls, d: dict[str, Any]) -> ATLConfig:
         known = {f for f in cls.__dataclass_fields__}
         unknown = set(d) - known
         if unknown:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import platform
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -14,8 +15,15 @@ import vatl
 from vatl.bench.curves import plot_learning_curves
 from vatl.bench.runner import BenchJob
 from vatl.bench.specs import ORACLE, TABLE2, TABLE3, parse_spec
-from vatl.bench.tables import (criterion_rows, mean_curve, paired_markdown, paired_rows, rows_markdown,
-                               stopping_markdown, stopping_rows)
+from vatl.bench.tables import (
+    criterion_rows,
+    mean_curve,
+    paired_markdown,
+    paired_rows,
+    rows_markdown,
+    stopping_markdown,
+    stopping_rows,
+)
 
 PAIRED_REFERENCES = ("random", "coreset")  # the paper's baseline and the diversity criterion DUW builds on
 MAX_BANDED_CURVES = 4  # more shaded intervals than this hide the lines

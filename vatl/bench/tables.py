@@ -7,7 +7,8 @@ evaluated at floor(N·p)/N, not exactly at p). Means come with a 95 % t-interval
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy import stats

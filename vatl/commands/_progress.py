@@ -29,7 +29,7 @@ class CycleTable:
         self.prefix = prefix
         self._status = None
 
-    def __enter__(self) -> "CycleTable":
+    def __enter__(self) -> CycleTable:
         self.console.print(f"[bold]{self.title}[/bold]")
         self.console.print(self.prefix + _row(COLUMNS), soft_wrap=True, highlight=False)
         return self

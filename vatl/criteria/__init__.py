@@ -4,7 +4,7 @@ See :mod:`vatl.criteria.registry` for the names and options and :mod:`vatl.crite
 context every criterion receives.
 """
 
-from vatl.criteria.base import Criterion, Scorer, ScoreConsumer, SelectionContext, collect_scores
+from vatl.criteria.base import Criterion, ScoreConsumer, Scorer, SelectionContext, collect_scores
 from vatl.criteria.registry import CRITERIA, DEFAULT_CRITERION, criterion_options, get_criterion
 
 __all__ = ["CRITERIA", "DEFAULT_CRITERION", "Criterion", "Scorer", "ScoreConsumer", "SelectionContext",

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -110,7 +111,7 @@ class SelectionContext:
 
     @classmethod
     def from_labels(cls, video: Video, labels: LabelStore, keypoints: np.ndarray, features: np.ndarray,
-                    budget: int, rng: np.random.Generator, **kwargs) -> "SelectionContext":
+                    budget: int, rng: np.random.Generator, **kwargs) -> SelectionContext:
         """A context whose masks and label keypoints come from a :class:`LabelStore`."""
         n = video.num_samples
         labeled = labels.mask(n)

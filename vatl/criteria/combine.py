@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vatl.criteria.base import Scorer, ScoreConsumer, SelectionContext
+from vatl.criteria.base import ScoreConsumer, Scorer, SelectionContext
 from vatl.data.video import Video
 
 WEIGHTINGS: tuple[str, ...] = ("const", "increase", "decrease")

@@ -14,12 +14,12 @@ slots that can carry a label (``KeypointSet.annotated_slots``: PoseTrack21's ear
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.ndimage import maximum_filter
 
-from vatl.criteria.base import Scorer, ScoreConsumer, SelectionContext
+from vatl.criteria.base import ScoreConsumer, Scorer, SelectionContext
 from vatl.data.video import Video
 from vatl.estimator.interface import PassBatch
 

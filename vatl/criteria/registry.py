@@ -30,7 +30,8 @@ reuse :class:`~vatl.criteria.base.UncertaintyCriterion` around a new scorer), ad
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from vatl.criteria.base import Criterion, UncertaintyCriterion
 from vatl.criteria.combine import CombinedScorer

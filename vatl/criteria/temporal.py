@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vatl.criteria.base import Scorer, ScoreConsumer, SelectionContext
+from vatl.criteria.base import ScoreConsumer, Scorer, SelectionContext
 from vatl.criteria.confidence import label_slots
 from vatl.data.video import Video
 from vatl.estimator.interface import PassBatch

@@ -12,14 +12,20 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
-from vatl.criteria.wpu import (PoseAutoencoder, label_features, new_autoencoder, reconstruction_error,
-                               train_autoencoder, trainable)
+from vatl.criteria.wpu import (
+    PoseAutoencoder,
+    label_features,
+    new_autoencoder,
+    reconstruction_error,
+    train_autoencoder,
+    trainable,
+)
 from vatl.skeletons import KeypointSet
 
 log = logging.getLogger(__name__)
@@ -40,7 +46,7 @@ def corrupt_poses(keypoints: np.ndarray, boxes: np.ndarray, keypoint_set: Keypoi
         names = keypoint_set.keypoints
         sides = []
         for side in ("left", "right"):
-            def slot(base: str, alt: str) -> int:
+            def slot(base: str, alt: str, side: str = side) -> int:
                 for nm in (f"{side}_{base}", f"{side}_{alt}"):
                     if nm in names:
                         return names.index(nm)
@@ -80,7 +86,7 @@ class PoseSet:
     video: np.ndarray
     names: list[str] = field(default_factory=list)
 
-    def subset(self, mask: np.ndarray) -> "PoseSet":
+    def subset(self, mask: np.ndarray) -> PoseSet:
         return PoseSet(self.keypoint_set, self.keypoints[mask], self.boxes[mask], self.video[mask], self.names)
 
 

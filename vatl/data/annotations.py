@@ -25,7 +25,7 @@ class Predictions:
             raise ValueError(f"prediction keypoints must be (N, K, 3), got {self.keypoints.shape}")
 
     @classmethod
-    def from_keypoints(cls, keypoints: np.ndarray) -> "Predictions":
+    def from_keypoints(cls, keypoints: np.ndarray) -> Predictions:
         """Scores = mean joint confidence."""
         kp = np.asarray(keypoints, dtype=np.float64)
         return cls(kp, kp[..., 2].mean(axis=1) if kp.shape[1] else np.zeros(len(kp)))
@@ -101,7 +101,7 @@ class LabelStore:
                 for i, l in self.labels.items()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LabelStore":
+    def from_dict(cls, d: dict) -> LabelStore:
         store = cls()
         for i, rec in d.items():
             store.add(int(i), np.asarray(rec["keypoints"]), rec["cycle"],

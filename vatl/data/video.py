@@ -118,7 +118,7 @@ class Video:
         """(N,) sample indices sorted by (track, frame): neighbours are adjacent in this order."""
         return np.lexsort((self.frame_index, self.track_id))
 
-    def subset(self, indices: np.ndarray, name: str | None = None) -> "Video":
+    def subset(self, indices: np.ndarray, name: str | None = None) -> Video:
         """A video holding only the given samples (same frames)."""
         idx = np.asarray(indices, dtype=np.int64)
         return Video(

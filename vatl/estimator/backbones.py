@@ -8,7 +8,7 @@ stem give the CPU backbone.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn

@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
 from vatl.data.video import Video
-from vatl.estimator.crops import (apply_affine, box_to_center_size, compose_affine, crop_affine, invert_affine,
-                                  warp_crops)
+from vatl.estimator.crops import (
+    apply_affine,
+    box_to_center_size,
+    compose_affine,
+    crop_affine,
+    invert_affine,
+    warp_crops,
+)
 from vatl.estimator.heatmaps import SIGMA, gaussian_targets, rescale_points
 
 log = logging.getLogger(__name__)
@@ -82,7 +88,7 @@ class CropCache:
         return int(self.crops.nbytes)
 
     @classmethod
-    def build(cls, video: Video, input_size: tuple[int, int], margin: float = CONTEXT_MARGIN) -> "CropCache":
+    def build(cls, video: Video, input_size: tuple[int, int], margin: float = CONTEXT_MARGIN) -> CropCache:
         """Decode each frame of ``video`` that holds samples once and cut every sample's context crop.
 
         Raises FileNotFoundError naming the video and frame when a frame has no readable image.
@@ -108,7 +114,7 @@ class CropCache:
         return cls(crops, to_context, centers, sizes, (w_in, h_in))
 
     @classmethod
-    def concatenate(cls, caches: Sequence["CropCache"]) -> "CropCache":
+    def concatenate(cls, caches: Sequence[CropCache]) -> CropCache:
         """One cache holding the samples of several caches (same input and context size), in order."""
         if not caches:
             raise ValueError("no crop caches to concatenate")

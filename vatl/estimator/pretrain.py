@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -68,7 +69,7 @@ class TrainingSet:
         return len(self.keypoints)
 
     @classmethod
-    def from_videos(cls, videos: Sequence[Video], input_size: tuple[int, int]) -> "TrainingSet":
+    def from_videos(cls, videos: Sequence[Video], input_size: tuple[int, int]) -> TrainingSet:
         """Decode each video's frames once; samples without any labeled joint are left out."""
         if not videos:
             raise ValueError("no training videos")

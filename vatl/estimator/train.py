@@ -8,8 +8,9 @@ epochs. :mod:`vatl.estimator.pretrain` builds pretraining on whole datasets on t
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ class TrainConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+    def from_dict(cls, d: Mapping[str, Any]) -> TrainConfig:
         d = dict(d)
         d["lr_multipliers"] = tuple(d.get("lr_multipliers", cls.lr_multipliers))
         d["augmentation"] = Augmentation(**d.get("augmentation", {}))

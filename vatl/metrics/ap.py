@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from vatl.metrics.oks import indices_text, box_areas
+from vatl.metrics.oks import box_areas, indices_text
 
 if TYPE_CHECKING:
     from vatl.data.annotations import LabelStore, Predictions
@@ -171,7 +171,7 @@ def keypoint_ap(gt_keypoints: np.ndarray, gt_boxes: np.ndarray, frame_index: np.
     return result
 
 
-def evaluate_video(video: "Video", predictions: "Predictions", labels: "LabelStore | None" = None,
+def evaluate_video(video: Video, predictions: Predictions, labels: LabelStore | None = None,
                    areas: np.ndarray | None = None) -> dict[str, dict[str, float]]:
     """AP of a video's predictions, raw and with labeled samples counted as correct.
 
@@ -190,7 +190,7 @@ def evaluate_video(video: "Video", predictions: "Predictions", labels: "LabelSto
         if idx.min() < 0 or idx.max() >= n:
             raise ValueError(f"video {video.name!r}: labels refer to samples outside 0..{n - 1}")
 
-    def ap(preds: "Predictions") -> dict[str, float]:
+    def ap(preds: Predictions) -> dict[str, float]:
         return keypoint_ap(video.keypoints, video.boxes, video.frame_index, preds.keypoints, preds.scores,
                            video.keypoint_set.sigma_array, areas)
 

@@ -97,7 +97,7 @@ def oks(pred: np.ndarray, gt: np.ndarray, areas: np.ndarray, sigmas: np.ndarray)
     return sim.sum(axis=1) / labeled.sum(axis=1)
 
 
-def oks_video(video: "Video", keypoints: "np.ndarray | Predictions", areas: np.ndarray | None = None) -> np.ndarray:
+def oks_video(video: Video, keypoints: np.ndarray | Predictions, areas: np.ndarray | None = None) -> np.ndarray:
     """(N,) OKS of ``keypoints`` ((N, K, 2|3) or :class:`Predictions`) against ``video.keypoints``.
 
     Sigmas come from ``video.keypoint_set``; ``areas`` defaults to the ground-truth box areas w·h.

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from vatl.data.synthetic.appearance import Appearance, Garment
-from vatl.data.synthetic.body import P, BodyShape
+from vatl.data.synthetic.body import BodyShape, P
+from vatl.data.synthetic.generate import project_scene
 from vatl.data.synthetic.motions import rest_pose
 from vatl.data.synthetic.render import RenderStyle, render_frames
 from vatl.data.synthetic.scene import Camera, PersonTrack, Scene
-from vatl.data.synthetic.generate import project_scene
 
 BACKGROUND = (128.0, 128.0, 128.0)
 PLAIN = RenderStyle(gain=1.0, tint=(1.0, 1.0, 1.0), gamma=1.0, haze=0.0, haze_colour=(0.0, 0.0, 0.0), vignette=0.0,

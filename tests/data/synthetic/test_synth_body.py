@@ -1,6 +1,6 @@
 import numpy as np
 
-from vatl.data.synthetic.body import J, NUM_PARAMS, P, BodyShape, forward_kinematics, sample_body_shape
+from vatl.data.synthetic.body import NUM_PARAMS, BodyShape, J, P, forward_kinematics, sample_body_shape
 from vatl.data.synthetic.motions import MOTIONS, motion_clip, rest_pose
 
 

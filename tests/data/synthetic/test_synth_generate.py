@@ -1,5 +1,6 @@
 import argparse
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 from vatl.data.formats.posetrack21 import read_posetrack21
 from vatl.data.synthetic.benchmark_set import BENCHMARK_SET, IMAGE_SIZE, benchmark_jobs
 from vatl.data.synthetic.domains import DOMAINS, TARGET_DOMAINS, get_domain
-from vatl.data.synthetic.generate import (parse_size, run_jobs, synthesize_video, video_jobs, video_rng)
+from vatl.data.synthetic.generate import parse_size, run_jobs, synthesize_video, video_jobs, video_rng
 
 
 def _jobs(root, seed=0, domain="festival", videos=2, frames=6):
@@ -40,8 +41,8 @@ def test_same_seed_gives_the_same_bytes_with_any_number_of_workers(tmp_path):
     b = run_jobs(_jobs(tmp_path / "b"), workers=2)
     c = run_jobs(_jobs(tmp_path / "c", seed=1), workers=1)
     for ra, rb, rc in zip(a, b, c):
-        assert open(ra.json_path, "rb").read() == open(rb.json_path, "rb").read()
-        assert open(ra.json_path, "rb").read() != open(rc.json_path, "rb").read()
+        assert Path(ra.json_path).read_bytes() == Path(rb.json_path).read_bytes()
+        assert Path(ra.json_path).read_bytes() != Path(rc.json_path).read_bytes()
     frame = "images/val/synth_festival_0001/000004.jpg"
     assert (tmp_path / "a" / frame).read_bytes() == (tmp_path / "b" / frame).read_bytes()
 

@@ -1,9 +1,9 @@
 import numpy as np
-
-from vatl.data.synthetic.labels import ANNOTATED, PT21_SLOTS, frame_annotations, owner_slot, pixel_of
-from vatl.data.synthetic.body import P
-from vatl.data.synthetic.motions import rest_pose
 from synth_helpers import BACKGROUND, person, render, still_scene
+
+from vatl.data.synthetic.body import P
+from vatl.data.synthetic.labels import ANNOTATED, PT21_SLOTS, frame_annotations, owner_slot, pixel_of
+from vatl.data.synthetic.motions import rest_pose
 
 
 def test_labeled_joints_lie_on_their_own_figure_pixels():

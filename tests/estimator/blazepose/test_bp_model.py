@@ -9,15 +9,20 @@ import pytest
 import torch
 from bp_testgraphs import GraphBuilder
 
+from vatl.data.formats import load_video
 from vatl.estimator.blazepose.convert import SUPPORTED_OPS, convert
 from vatl.estimator.blazepose.fetch import cached_model_path
-from vatl.estimator.blazepose.model import (HEATMAP_TENSOR, LANDMARKS_TENSOR, NUM_CHANNELS, build_from_graph,
-                                            channel_mapping)
+from vatl.estimator.blazepose.model import (
+    HEATMAP_TENSOR,
+    LANDMARKS_TENSOR,
+    NUM_CHANNELS,
+    build_from_graph,
+    channel_mapping,
+)
 from vatl.estimator.blazepose.tflite_reader import read_tflite
-from vatl.data.formats import load_video
+from vatl.estimator.checkpoint import load_checkpoint, save_checkpoint
 from vatl.estimator.dataset import crop_cache
 from vatl.estimator.heatmaps import decode_heatmaps
-from vatl.estimator.checkpoint import load_checkpoint, save_checkpoint
 from vatl.estimator.train import Finetuner
 from vatl.skeletons import POSETRACK21
 

@@ -15,8 +15,9 @@ twin on parsed JSON, ``write_<name>(video, json_path, keypoints=None, scores=Non
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from vatl.data.formats._records import record_error
 from vatl.skeletons import COCO17, JRDB, POSETRACK21, KeypointSet

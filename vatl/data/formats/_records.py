@@ -4,8 +4,9 @@ and the field, so that a user can open the file and fix it."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

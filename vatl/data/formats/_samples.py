@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from vatl.data.formats._records import (box_from_keypoints, parse_bbox, parse_keypoints, record_error,
-                                        require_int)
+from vatl.data.formats._records import box_from_keypoints, parse_bbox, parse_keypoints, record_error, require_int
 from vatl.data.video import Frame, Video
 from vatl.skeletons import KeypointSet
 

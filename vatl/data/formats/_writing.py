@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -72,9 +72,10 @@ def update_records(annotations: list[dict], video: Video, keypoints: np.ndarray,
         if "num_keypoints" in rec:
             rec["num_keypoints"] = int((keypoints[i, :, 2] > 0).sum())
         old = rec.get("bbox")
-        if isinstance(old, list) and len(old) == 4:
-            if not np.array_equal(np.asarray(old, dtype=np.float64), video.boxes[i]):
-                rec["bbox"] = numbers(video.boxes[i])
+        box_changed = isinstance(old, list) and len(old) == 4 and not np.array_equal(
+            np.asarray(old, dtype=np.float64), video.boxes[i])
+        if box_changed:
+            rec["bbox"] = numbers(video.boxes[i])
         add_scores(rec, keypoints[i], None if scores is None else scores[i])
     return out + appended
 

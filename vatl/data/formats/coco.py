@@ -19,17 +19,16 @@ Skipped and counted in ``Video.skipped``: ``other_category``, ``crowd`` (``iscro
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from vatl.data.formats._categories import builtin_set_for_names, category_dict, keypoint_set_from_category
-from vatl.data.formats._files import (check_frames_exist, join_image_path, load_json, natural_key,
-                                      relative_file_name)
+from vatl.data.formats._files import check_frames_exist, join_image_path, load_json, natural_key, relative_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
-from vatl.data.formats._samples import (SKIP_CROWD, SKIP_OTHER_CATEGORY, build_video, collect_samples,
-                                        image_index_by_id)
+from vatl.data.formats._samples import SKIP_CROWD, SKIP_OTHER_CATEGORY, build_video, collect_samples, image_index_by_id
 from vatl.data.formats._writing import add_scores, num, numbers, unique_image_ids, write_format
 from vatl.data.video import Frame, Video
 from vatl.skeletons import KeypointSet, get_keypoint_set

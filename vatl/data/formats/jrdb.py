@@ -22,8 +22,9 @@ person across its seam, x wrapping from 3760 to 0) is skipped as ``wraps_panoram
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -18,8 +18,9 @@ and counted in ``Video.skipped`` (keys: ``unlabeled_frame``, ``no_annotated_join
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

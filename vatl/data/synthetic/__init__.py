@@ -15,8 +15,16 @@ Inside: ``body`` (proportions, forward kinematics), ``motions`` (procedural moti
 
 from vatl.data.synthetic.benchmark_set import BENCHMARK_SET, IMAGE_SIZE, annotation_files, generate_benchmark_set
 from vatl.data.synthetic.domains import DOMAINS, TARGET_DOMAINS, DomainSpec, get_domain
-from vatl.data.synthetic.generate import (SyntheticVideo, VideoJob, VideoResult, run_jobs, synthesize_video,
-                                          to_video, video_jobs, video_rng)
+from vatl.data.synthetic.generate import (
+                                          SyntheticVideo,
+                                          VideoJob,
+                                          VideoResult,
+                                          run_jobs,
+                                          synthesize_video,
+                                          to_video,
+                                          video_jobs,
+                                          video_rng,
+)
 
 __all__ = ["BENCHMARK_SET", "DOMAINS", "IMAGE_SIZE", "TARGET_DOMAINS", "DomainSpec", "SyntheticVideo", "VideoJob",
            "VideoResult", "annotation_files", "generate_benchmark_set", "get_domain", "run_jobs",

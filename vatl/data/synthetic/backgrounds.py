@@ -6,7 +6,7 @@ A canvas covers the base image plus a margin on every side (the camera pans, zoo
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import cv2
 import numpy as np

@@ -22,9 +22,9 @@ the same bytes.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from vatl.data.synthetic.domains import TARGET_DOMAINS
 from vatl.data.synthetic.generate import VideoJob, VideoResult, run_jobs, video_jobs

@@ -19,8 +19,8 @@ The gap a source-trained estimator shows on each domain is measured by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Mapping
 
 Range = tuple[float, float]
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from vatl.data.synthetic.appearance import EYES_M, HAIR_M, PANTS_M, SHIRT_M, SHOES_M, SKIN_M
-from vatl.data.synthetic.body import (EYES, HAIR_CENTRE, J, NUM_JOINTS, P, TORSO_CORNERS, BodyShape,
-                                      forward_kinematics)
+from vatl.data.synthetic.body import EYES, HAIR_CENTRE, NUM_JOINTS, TORSO_CORNERS, BodyShape, J, P, forward_kinematics
 
 # capsule parts: name, end joints a and b, BodyShape fields of the radii at a and at b
 CAPSULES: tuple[tuple[str, str, str, str, str], ...] = (

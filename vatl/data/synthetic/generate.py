@@ -16,20 +16,20 @@ import logging
 import multiprocessing
 import os
 import zlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import cv2
 import numpy as np
 
+from vatl.data.synthetic.appearance import weighted_choice
 from vatl.data.synthetic.backgrounds import make_background
 from vatl.data.synthetic.domains import DomainSpec, get_domain
 from vatl.data.synthetic.figure import Figure, project_figure
 from vatl.data.synthetic.labels import frame_annotations
 from vatl.data.synthetic.render import render_frames, sample_style
-from vatl.data.synthetic.appearance import weighted_choice
 from vatl.data.synthetic.scene import Scene, sample_scene
 from vatl.data.video import Frame, Video
 from vatl.skeletons import POSETRACK21

@@ -8,7 +8,7 @@ heights per second. :func:`motion_clip` strings 1–3 motions together with smoo
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 

@@ -9,18 +9,39 @@ ground-truth visibility is read from, so flags match the pixels exactly.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import cv2
 import numpy as np
 
-from vatl.data.synthetic.appearance import (EYE_COLOUR, EYES_M, HAIR_M, PANTS_M, SHIRT_M, SHOES_M, SKIN_M,
-                                            Appearance, texture_pattern)
+from vatl.data.synthetic.appearance import (
+    EYE_COLOUR,
+    EYES_M,
+    HAIR_M,
+    PANTS_M,
+    SHIRT_M,
+    SHOES_M,
+    SKIN_M,
+    Appearance,
+    texture_pattern,
+)
 from vatl.data.synthetic.body import EYES, HAIR_CENTRE, TORSO_CORNERS, J
 from vatl.data.synthetic.domains import DomainSpec
-from vatl.data.synthetic.figure import (CAPSULE_A, CAPSULE_B, EYE_RADIUS, FIRST_CAPSULE, HAIR, HEAD, L_EYE,
-                                        NUM_PARTS, R_EYE, TORSO, Figure, part_materials)
+from vatl.data.synthetic.figure import (
+    CAPSULE_A,
+    CAPSULE_B,
+    EYE_RADIUS,
+    FIRST_CAPSULE,
+    HAIR,
+    HEAD,
+    L_EYE,
+    NUM_PARTS,
+    R_EYE,
+    TORSO,
+    Figure,
+    part_materials,
+)
 from vatl.data.synthetic.scene import Scene
 
 MAX_PERSONS = 64

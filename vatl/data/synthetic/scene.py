@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vatl.data.synthetic.appearance import Appearance, sample_appearance, weighted_choice
-from vatl.data.synthetic.body import P, BodyShape, sample_body_shape
+from vatl.data.synthetic.body import BodyShape, P, sample_body_shape
 from vatl.data.synthetic.domains import DomainSpec
 from vatl.data.synthetic.motions import LOCOMOTION, motion_clip
 

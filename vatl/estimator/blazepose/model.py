@@ -17,8 +17,9 @@ scaled to [0, 1] (BlazePose's convention); vatl's crops are square (box × 1.25)
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -99,7 +100,7 @@ class BlazePoseConfig:
         return {"model_type": MODEL_TYPE, "spec": self.spec, "mapping": self.mapping}
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "BlazePoseConfig":
+    def from_dict(cls, d: Mapping[str, Any]) -> BlazePoseConfig:
         if d.get("model_type") != MODEL_TYPE:
             raise ValueError(f"model config is of type {d.get('model_type')!r}, not {MODEL_TYPE!r}")
         return cls(d["spec"], d["mapping"])
