@@ -21,8 +21,8 @@ from vatl.data.formats import load_video, require_samples
 from vatl.estimator.blazepose.fetch import require_model
 from vatl.estimator.blazepose.model import BLAZEPOSE_LANDMARKS, LANDMARKS_TENSOR, build_from_graph
 from vatl.estimator.blazepose.tflite_reader import read_tflite
-from vatl.estimator.crops import apply_affine, invert_affine
-from vatl.estimator.dataset import NO_AUGMENTATION, crop_cache, training_batch
+from vatl.estimator.crops import apply_affine
+from vatl.estimator.dataset import NO_AUGMENTATION, CropCache, iter_input_batches, training_batch
 from vatl.estimator.estimate import estimate
 from vatl.estimator.train import Finetuner, masked_mse
 from vatl.metrics.ap import keypoint_ap
@@ -72,14 +72,12 @@ def main() -> None:
     pck = pckh(kp, gt, head)
 
     # Independent reference: the graph's regressed landmarks (39 × 5, input pixels) on the same crops.
-    cache = crop_cache(video, model.input_size)
-    lms = []
+    lm_img = np.zeros((n, 33, 2))
     model.eval()
     with torch.inference_mode():
-        for idx in np.array_split(np.arange(n), int(np.ceil(n / 16))):
-            lms.append(model.graph(model.prepare(cache.input_crops(idx)))["landmarks"].numpy())
-    lm = np.concatenate(lms).reshape(n, 39, 5)
-    lm_img = apply_affine(invert_affine(cache.input_affine(np.arange(n))), lm[:, :33, :2])
+        for batch in iter_input_batches(video, model.input_size, 16):
+            lm = model.graph(model.prepare(batch.images))["landmarks"].numpy().reshape(-1, 39, 5)
+            lm_img[batch.indices] = apply_affine(batch.image_affine(model.input_size), lm[:, :33, :2])
     src = np.array([BLAZEPOSE_LANDMARKS.index(name) if d else 0 for name, d in zip(ks.keypoints, direct)])
     lm_kp = np.concatenate([lm_img[:, src], np.ones((n, len(src), 1))], axis=2)
     agree = np.linalg.norm(kp[:, direct, :2] - lm_kp[:, direct, :2], axis=-1)  # (N, K_direct) image px
@@ -91,7 +89,8 @@ def main() -> None:
     # Fine-tuning: one Finetuner round on a few labeled samples; loss on those samples before/after.
     rng = np.random.default_rng(args.seed)
     idx = np.sort(rng.choice(n, args.finetune_samples, replace=False))
-    images, targets, weights = training_batch(cache, idx, gt[idx], ks.flip_index, model.heatmap_size,
+    images, targets, weights = training_batch(CropCache.build(video, model.input_size, idx), np.arange(len(idx)),
+                                              gt[idx], ks.flip_index, model.heatmap_size,
                                               np.random.default_rng(0), NO_AUGMENTATION)
 
     def loss_now() -> tuple[float, float]:

@@ -7,9 +7,9 @@ up to ~20× slower; ``OMP_WAIT_POLICY=PASSIVE`` (set before Python starts) avoid
 
 Measured per model preset:
     * ``forward_inference``: model forward only (random crops, batch 64, as the pass feeds them), samples/s;
-    * ``estimate_pass``: the full estimator pass (crops from the cache, forward, decode, affine back) over a
-      video, samples/s, and the seconds of one pass over 150 samples (the ATL cycle's estimate phase);
-      ``estimate_first_pass_s``: the first pass, which also decodes the frames;
+    * ``estimate_pass``: the full estimator pass (frames decoded in order, crops cut per batch, forward,
+      decode, affine back) over a video, samples/s, and the seconds of one pass over 150 samples (the ATL
+      cycle's estimate phase); ``estimate_first_pass_s``: the first pass (every pass decodes its frames);
     * ``finetune``: training samples/s with augmentation (batch 32) and the seconds of one fine-tuning epoch
       on 50 samples (what one ACFT epoch costs early in an ATL run).
 The video is the Bonn PoseTrack clip (164 samples) when present, else a generated synthetic one.
@@ -70,7 +70,7 @@ def bench_model(name: str, video: Video, repeats: int) -> dict:
         fwd = timed(lambda: model(x), repeats)
     n = video.num_samples
     t0 = time.perf_counter()
-    estimate(model, video)  # first pass: decodes frames into the crop cache
+    estimate(model, video)  # first pass (warm-up)
     first = time.perf_counter() - t0
     passes = timed(lambda: estimate(model, video), repeats)
 

@@ -8,18 +8,8 @@ from estimator_testdata import BONN_JSON, TINY_SET, tiny_video
 
 from vatl.estimator.checkpoint import load_checkpoint, read_checkpoint
 from vatl.estimator.models import build_model
-from vatl.estimator.pretrain import TrainingSet, dataset_files, pretrain
+from vatl.estimator.pretrain import TrainingSet, pretrain
 from vatl.estimator.train import TrainConfig
-
-
-def test_dataset_files_finds_split_folders_and_names_what_is_missing(tmp_path):
-    (tmp_path / "posetrack_data" / "train").mkdir(parents=True)
-    for name in ("b.json", "a.json"):
-        (tmp_path / "posetrack_data" / "train" / name).write_text("{}")
-    assert [p.name for p in dataset_files(tmp_path, "train")] == ["a.json", "b.json"]
-    assert [p.name for p in dataset_files(tmp_path / "posetrack_data" / "train")] == ["a.json", "b.json"]
-    with pytest.raises(FileNotFoundError, match="val"):
-        dataset_files(tmp_path, "val")
 
 
 def test_killed_pretraining_resumes_to_the_same_weights(tmp_path):

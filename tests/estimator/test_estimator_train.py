@@ -3,6 +3,7 @@ import pytest
 import torch
 from estimator_testdata import TINY_SET, tiny_video
 
+from vatl.data.video import Frame
 from vatl.estimator.dataset import NO_AUGMENTATION, Augmentation, CropCache, training_batch
 from vatl.estimator.heatmaps import decode_heatmaps
 from vatl.estimator.models import build_model
@@ -12,6 +13,55 @@ from vatl.estimator.train import Finetuner, TrainConfig, masked_mse
 @pytest.fixture
 def video(tmp_path):
     return tiny_video(tmp_path)
+
+
+@pytest.fixture
+def frame_loads(monkeypatch):
+    """The image_id of every Frame.load call, in order."""
+    loads = []
+    original = Frame.load
+
+    def counting_load(frame):
+        loads.append(frame.image_id)
+        return original(frame)
+
+    monkeypatch.setattr(Frame, "load", counting_load)
+    return loads
+
+
+def test_crop_cache_of_chosen_samples_has_their_rows_in_the_given_order(video, frame_loads):
+    full = CropCache.build(video, (96, 128))
+    assert len(full) == video.num_samples and frame_loads == [0, 1, 2, 3]
+    frame_loads.clear()
+    idx = np.array([5, 0, 5, 4])  # frames 2, 0, 2, 2; a repeat is a row of its own
+    part = CropCache.build(video, (96, 128), idx)
+    assert frame_loads == [0, 2]  # only the chosen samples' frames, each once
+    assert len(part) == 4 and part.input_size == full.input_size and part.pad == full.pad
+    np.testing.assert_array_equal(part.crops, full.crops[idx])
+    np.testing.assert_array_equal(part.to_context, full.to_context[idx])
+    np.testing.assert_array_equal(part.centers, full.centers[idx])
+    np.testing.assert_array_equal(part.input_crops([1, 3]), full.input_crops([0, 4]))
+    assert len(CropCache.build(video, (96, 128), np.array([], dtype=np.int64))) == 0
+
+
+def test_train_epochs_cuts_only_its_samples_and_trains_as_on_the_whole_video_cache(video, frame_loads):
+    def train(use_whole_cache: bool) -> torch.Tensor:
+        model = build_model("cpu_small", TINY_SET, seed=1)
+        ft = Finetuner(model, TrainConfig(lr=1e-3, batch_size=2))
+        idx = np.array([6, 1, 7])  # frames 3, 0, 3
+        if use_whole_cache:
+            ft.train_cache(CropCache.build(video, model.input_size), idx, video.keypoints[idx], 2,
+                           np.random.default_rng(3))
+        else:
+            ft.train_epochs(video, idx, video.keypoints[idx], 2, np.random.default_rng(3))
+        return model.final_layer.weight.detach().clone()
+
+    torch.testing.assert_close(train(False), train(True), rtol=0, atol=0)
+    assert frame_loads[:2] == [0, 3]  # train_epochs decoded the frames of its samples only
+    ft = Finetuner(build_model("cpu_small", TINY_SET, seed=1))
+    frame_loads.clear()
+    assert ft.train_epochs(video, np.arange(4), video.keypoints[:4], 0, np.random.default_rng(0)) == []
+    assert frame_loads == []  # nothing to train: nothing decoded
 
 
 def test_masked_mse_ignores_weighted_out_joints():

@@ -44,8 +44,13 @@ def test_parameter_groups_partition_the_parameters():
 
 
 def test_config_round_trip_and_overrides():
-    cfg = model_config("cpu_small", input_size=(72, 96))
-    assert cfg.heatmap_size == (18, 24)
+    cfg = model_config("cpu_small", input_size=(64, 96))
+    assert cfg.heatmap_size == (16, 24)
+    model = build_model(cfg).eval()
+    heatmaps, _ = model(torch.zeros(1, 3, 96, 64))
+    assert tuple(heatmaps.shape[2:]) == (24, 16)  # (h, w) as the config says
+    with pytest.raises(ValueError, match=r"input size \(72, 96\).*multiples of the trunk's stride 32"):
+        model_config("cpu_small", input_size=(72, 96))
     assert ModelConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ValueError, match="unknown model"):
         model_config("resnet9000")

@@ -1,9 +1,19 @@
 """Checkpoints: ours (config + keypoint set + weights + training record) and published SimpleBaseline ones.
 
-Our format is a ``torch.save`` dict::
+Our format is a ``torch.save`` dict of tensors and plain data only::
 
-    {"format": "vatl-pose", "version": 1, "model_config": {...}, "keypoint_set": {...},
-     "state_dict": {...}, "training": {...}, "resume": {...} (optional: optimizer, rng, epoch)}
+    {"format": "vatl-pose", "version": 1, "model_type": "simplebaseline" | "blazepose" | ...,
+     "model_config": {...}, "keypoint_set": {...}, "state_dict": {...}, "training": {...},
+     "resume": {...} (optional: optimizer, rng, epoch)}
+
+``model_type`` names the backend that rebuilds the network (:mod:`vatl.estimator.backends`); files
+without it are ``simplebaseline``.
+
+Files are read with ``torch.load(weights_only=True)``: tensors and plain containers (dict, list, tuple,
+numbers, strings) only, so a checkpoint from someone else cannot run code when loaded; a file that needs
+other pickled objects is refused with a ValueError. :func:`save_checkpoint` turns numpy scalars and
+arrays, dataclasses, paths and str/int/float subclasses in the payload into plain data, so that what vatl
+writes always loads.
 
 :func:`load_checkpoint` also reads plain state dicts in the layouts of the public SimpleBaseline
 (``conv1``, ``layer1``.., ``deconv_layers.*``, ``final_layer.*``; optionally under ``module.``) and of
@@ -13,25 +23,38 @@ MMPose top-down ResNets (``backbone.*`` + ``keypoint_head.*`` or ``head.*``), wr
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import pickle
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from torch.torch_version import TorchVersion
 
+from vatl.estimator.backends import build_untrained, get_backend
+from vatl.estimator.contract import PoseEstimator
 from vatl.estimator.device import resolve_device
 from vatl.estimator.models import ModelConfig, PoseModel
+from vatl.fileio import atomic_path
 from vatl.skeletons import COCO17, KeypointSet
 
 log = logging.getLogger(__name__)
 
 FORMAT = "vatl-pose"
 VERSION = 1
+REQUIRED_FIELDS = ("model_config", "keypoint_set", "state_dict")
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEFAULT_CHECKPOINT = ASSETS / "default_cpu_small.pt"
+# The one non-container class allowed when reading: the torch version string (a str subclass) that
+# checkpoints written before payloads were made plain hold in their training record (e.g. the embedded
+# default checkpoint).
+_SAFE_CLASSES = (TorchVersion,)
 
 
 def default_checkpoint_path() -> Path:
@@ -42,72 +65,126 @@ def default_checkpoint_path() -> Path:
     return DEFAULT_CHECKPOINT
 
 
-def save_checkpoint(path: str | os.PathLike, model: PoseModel, training: Mapping[str, Any] | None = None,
+def save_checkpoint(path: str | os.PathLike, model: PoseEstimator, training: Mapping[str, Any] | None = None,
                     resume: Mapping[str, Any] | None = None, half: bool = False) -> Path:
     """Write ``model`` with its config, keypoint set and ``training`` record (command, seed, history…).
 
     ``resume``: optimizer / rng state for resuming training (left out of shipped checkpoints).
     ``half``: store floating-point weights as float16 (half the size; loaded back as float32).
-    The file is written atomically (temporary file, then rename).
+    The payload is made plain data (see the module docstring; anything else is a TypeError naming the
+    field) and written atomically (:func:`vatl.fileio.atomic_path`).
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    get_backend(getattr(model, "model_type", None), f"model {type(model).__name__}")  # else it cannot be loaded
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-    payload = {"format": FORMAT, "version": VERSION, "model_config": model.config.to_dict(),
-               "keypoint_set": model.keypoint_set.to_dict(), "state_dict": state,
-               "training": dict(training or model.record)}
-    model_type = getattr(model, "model_type", None)
-    if model_type is not None:  # other architectures than PoseModel (e.g. "blazepose")
-        payload["model_type"] = model_type
+    payload = {"format": FORMAT, "version": VERSION, "model_type": model.model_type,
+               "model_config": model.config.to_dict(), "keypoint_set": model.keypoint_set.to_dict(),
+               "state_dict": state, "training": dict(training or model.record)}
     if resume is not None:
         payload["resume"] = dict(resume)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    payload = plain_data(payload)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def plain_data(obj: Any, where: str = "checkpoint") -> Any:
+    """``obj`` as tensors and plain data (what ``torch.load(weights_only=True)`` reads back).
+
+    Dicts, lists and tuples are rebuilt with plain contents; numpy scalars become Python numbers, numpy
+    arrays lists, dataclasses dicts, paths strings, subclasses of str/int/float/bool their base type
+    (e.g. ``torch.__version__``), tensors detached CPU tensors. Anything else is a TypeError naming
+    ``where`` (the field, e.g. ``checkpoint.training.history[3]``).
+    """
+    if obj is None or type(obj) in (bool, int, float, str):
+        return obj
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, np.generic):
+        return plain_data(obj.item(), where)
+    if isinstance(obj, np.ndarray):
+        return plain_data(obj.tolist(), where)
+    for base in (bool, int, float, str):
+        if isinstance(obj, base):
+            return base(obj)
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        obj = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if isinstance(obj, Mapping):
+        return {plain_data(k, f"{where} key"): plain_data(v, f"{where}.{k}") for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [plain_data(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, tuple):
+        return tuple(plain_data(v, f"{where}[{i}]") for i, v in enumerate(obj))
+    raise TypeError(f"{where} holds a {type(obj).__module__}.{type(obj).__qualname__}; a checkpoint holds only "
+                    "tensors, numbers, strings, None and dicts/lists/tuples of them")
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """The raw contents of a checkpoint file (any supported layout), on the CPU."""
+    """The raw contents of a checkpoint file (any supported layout), on the CPU.
+
+    Loaded with ``torch.load(weights_only=True)``: a file holding other pickled objects than tensors and
+    plain containers is refused (ValueError, nothing of it is run), as is a truncated or non-torch file.
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=False)
+        data = _load_weights_only(path)
     except Exception as exc:  # noqa: BLE001 - torch raises many types for a bad file
-        raise ValueError(f"cannot read checkpoint {path}: {exc}") from None
+        blocked = re.search(r"GLOBAL ([\w.]+)", str(exc)) if isinstance(exc, pickle.UnpicklingError) else None
+        if blocked:
+            raise ValueError(f"checkpoint {path} holds objects other than tensors and plain containers "
+                             f"({blocked.group(1)}); it was not loaded, as unpickling them could run code. "
+                             "If you trust the file, save its tensors alone (e.g. its state dict) with "
+                             "torch.save and load that") from None
+        # the weights-only unpickler's own messages suggest loading unsafely: not repeated here
+        detail = "" if isinstance(exc, pickle.UnpicklingError) else f" ({_first_line(exc)})"
+        raise ValueError(f"cannot read checkpoint {path}: not a PyTorch checkpoint, or the file is truncated "
+                         f"or corrupt{detail}") from None
     if not isinstance(data, Mapping):
         raise ValueError(f"checkpoint {path} holds a {type(data).__name__}, expected a dict (state dict)")
     return dict(data)
 
 
+def _load_weights_only(path: Path) -> Any:
+    """``torch.load(path, weights_only=True)`` on the CPU, allowing :data:`_SAFE_CLASSES` too."""
+    allow = getattr(torch.serialization, "safe_globals", None)
+    with warnings.catch_warnings():  # a plain pickle file is refused below; torch's protocol warning is noise
+        warnings.filterwarnings("ignore", message="Detected pickle protocol")
+        if allow is None:  # torch < 2.5: no per-call allow-list
+            return torch.load(path, map_location="cpu", weights_only=True)
+        with allow(list(_SAFE_CLASSES)):
+            return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _first_line(exc: BaseException, limit: int = 120) -> str:
+    """``Type: first sentence of the message`` (at most ``limit`` characters), for one-line errors."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    line = lines[0].split(". ")[0]
+    line = line if len(line) <= limit else line[:limit] + "…"
+    return f"{type(exc).__name__}: {line}"
+
+
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device | None = "cpu",
-                    keypoint_set: KeypointSet | None = None, input_size: tuple[int, int] = (192, 256)) -> PoseModel:
+                    keypoint_set: KeypointSet | None = None, input_size: tuple[int, int] = (192, 256)
+                    ) -> PoseEstimator:
     """A model ready for :func:`~vatl.estimator.estimate.estimate` (eval mode, on ``device``).
 
-    Our checkpoints restore config, keypoint set and ``model.record`` (the training record).
-    Published state dicts: ``keypoint_set`` names the K output slots (default: COCO-17 when K = 17);
-    ``input_size`` (W, H) is the resolution the network was trained at (default 192×256).
+    Our checkpoints restore the model of their backend (``model_type``) with config, keypoint set and
+    ``model.record`` (the training record). Published state dicts: ``keypoint_set`` names the K output
+    slots (default: COCO-17 when K = 17); ``input_size`` (W, H) is the resolution the network was
+    trained at (default 192×256).
     """
     data = read_checkpoint(path)
-    if data.get("format") == FORMAT and data.get("model_type") is not None:
-        model = _build_typed_model(data, path)
+    if data.get("format") == FORMAT:
+        model = _vatl_model(data, path)
         if keypoint_set is not None and keypoint_set.keypoints != model.keypoint_set.keypoints:
             raise ValueError(f"checkpoint {path} predicts {model.keypoint_set.name} keypoints, not {keypoint_set.name}")
-        state = {k: v.float() if v.is_floating_point() else v for k, v in data["state_dict"].items()}
-        model.load_state_dict(state)
-        model.record = dict(data.get("training", {}))
-    elif data.get("format") == FORMAT:
-        config = ModelConfig.from_dict(data["model_config"])
-        ks = KeypointSet.from_dict(data["keypoint_set"])
-        if keypoint_set is not None and keypoint_set.keypoints != ks.keypoints:
-            raise ValueError(f"checkpoint {path} predicts {ks.name} keypoints, not {keypoint_set.name}")
-        model = PoseModel(config, ks)
-        state = {k: v.float() if v.is_floating_point() else v for k, v in data["state_dict"].items()}
-        _load_state(model, state, path)
-        model.record = dict(data.get("training", {}))
     else:
         state = convert_public_state_dict(_unwrap(data), path)
         config = infer_config(state, input_size, path)
@@ -126,14 +203,20 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device | None =
     return model.to(resolve_device(device)).eval()
 
 
-def _build_typed_model(data: Mapping[str, Any], path: Any) -> torch.nn.Module:
-    """An untrained model of the checkpoint's ``model_type`` (architectures other than :class:`PoseModel`)."""
-    model_type = data["model_type"]
-    if model_type == "blazepose":
-        from vatl.estimator.blazepose.model import model_from_checkpoint_payload
-
-        return model_from_checkpoint_payload(data)
-    raise ValueError(f"checkpoint {path} has model_type {model_type!r}; known: blazepose")
+def _vatl_model(data: Mapping[str, Any], path: Any) -> PoseEstimator:
+    """The model of one of our checkpoints: rebuilt by its backend, weights (as float32) and record loaded."""
+    for name in REQUIRED_FIELDS:
+        if not isinstance(data.get(name), Mapping):
+            found = "is missing" if name not in data else f"is a {type(data[name]).__name__}, not a dict"
+            raise ValueError(f"checkpoint {path}: required field {name!r} {found} "
+                             f"(a vatl checkpoint holds {', '.join(REQUIRED_FIELDS)})")
+    model = build_untrained(data, f"checkpoint {path}")
+    state = {k: v.float() if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+             for k, v in data["state_dict"].items()}  # half-precision files load as float32
+    _load_state(model, state, path)
+    training = data.get("training", {})
+    model.record = dict(training) if isinstance(training, Mapping) else {}
+    return model
 
 
 def _unwrap(data: Mapping[str, Any]) -> dict[str, torch.Tensor]:
@@ -194,8 +277,11 @@ def infer_config(state: Mapping[str, torch.Tensor], input_size: tuple[int, int],
                        input_size=(int(input_size[0]), int(input_size[1])))
 
 
-def _load_state(model: PoseModel, state: Mapping[str, torch.Tensor], path: Any) -> None:
+def _load_state(model: torch.nn.Module, state: Mapping[str, Any], path: Any) -> None:
     """Load by name; every model tensor must be present with its shape (BN step counters may be absent)."""
+    not_tensors = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    if not_tensors:
+        raise ValueError(f"{path}: state dict entries {not_tensors[:5]} are not tensors")
     own = model.state_dict()
     missing = [k for k in own if k not in state and not k.endswith("num_batches_tracked")]
     unexpected = [k for k in state if k not in own]

@@ -1,16 +1,20 @@
 """Samples of videos -> network crops and Gaussian targets, with training augmentation.
 
-Frames are decoded once per video: :class:`CropCache` keeps, for every sample, a *context crop* (the
-person's crop region enlarged by ``margin``, at the network's pixel density) in memory. Network inputs are
-then cut from the context crops: without augmentation by slicing (no resampling), with augmentation
-(flip with the keypoint set's pairs, rotation, scale) by one small affine warp per sample.
+Two ways from frames to crops, with memory bounded by what is being used:
+
+* the estimator pass streams: :func:`iter_input_batches` visits the frames in increasing order, decodes
+  each once, cuts the network input crops of its samples and yields batches of ``batch_size`` samples
+  (a batch may span frames); it holds the decoded frame being cut and the batch being filled.
+* training keeps a :class:`CropCache` of its own samples only: for each sample a *context crop* (the
+  person's crop region enlarged by ``margin``, at the network's pixel density). Network inputs are cut
+  from it: without augmentation by slicing (no resampling), with augmentation (flip with the keypoint
+  set's pairs, rotation, scale) by one small affine warp per sample.
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,10 +66,10 @@ NO_AUGMENTATION = Augmentation(flip_prob=0.0, rotation_prob=0.0, scale_sigma=0.0
 
 @dataclass
 class CropCache:
-    """Context crops of samples, decoded once.
+    """Context crops of M samples (a training set), decoded once; rows are indexed 0..M-1 (see :meth:`build`).
 
-    crops: (N, Hc, Wc, 3) uint8 context crops. to_context: (N, 2, 3) image -> context affines.
-    centers, sizes: (N, 2) the crop regions (box at the input's aspect ×1.25) in image pixels.
+    crops: (M, Hc, Wc, 3) uint8 context crops. to_context: (M, 2, 3) image -> context affines.
+    centers, sizes: (M, 2) the crop regions (box at the input's aspect ×1.25) in image pixels.
     input_size: (W, H) of the network input; the context is (W + 2·pad_x, H + 2·pad_y) at the same density.
     """
 
@@ -88,28 +92,25 @@ class CropCache:
         return int(self.crops.nbytes)
 
     @classmethod
-    def build(cls, video: Video, input_size: tuple[int, int], margin: float = CONTEXT_MARGIN) -> CropCache:
-        """Decode each frame of ``video`` that holds samples once and cut every sample's context crop.
+    def build(cls, video: Video, input_size: tuple[int, int], indices: np.ndarray | None = None,
+              margin: float = CONTEXT_MARGIN) -> CropCache:
+        """Context crops of samples ``indices`` of ``video`` (default: all), decoding each of their frames once.
 
-        Raises FileNotFoundError naming the video and frame when a frame has no readable image.
+        Row i of the cache is sample ``indices[i]`` (repeats allowed): train on it with cache indices
+        ``0..M-1``, not with the video's sample indices. Raises FileNotFoundError naming the video and
+        frame when a frame has no readable image.
         """
+        idx = np.arange(video.num_samples) if indices is None else np.asarray(indices, dtype=np.int64).reshape(-1)
         w_in, h_in = int(input_size[0]), int(input_size[1])
         pad_x = int(round(w_in * (margin - 1) / 2))
         pad_y = int(round(h_in * (margin - 1) / 2))
         ctx_size = (w_in + 2 * pad_x, h_in + 2 * pad_y)
-        centers, sizes = box_to_center_size(video.boxes, w_in / h_in)
+        centers, sizes = box_to_center_size(video.boxes[idx], w_in / h_in)
         ctx_sizes = sizes * np.array([ctx_size[0] / w_in, ctx_size[1] / h_in])
         to_context = crop_affine(centers, ctx_sizes, ctx_size)
-        crops = np.zeros((video.num_samples, ctx_size[1], ctx_size[0], 3), dtype=np.uint8)
-        order = np.argsort(video.frame_index, kind="stable")
-        frames, starts = np.unique(video.frame_index[order], return_index=True)
-        for f, group in zip(frames, np.split(order, starts[1:])):
-            frame = video.frames[int(f)]
-            try:
-                image = frame.load()
-            except FileNotFoundError as exc:
-                raise FileNotFoundError(f"video {video.name!r}: {exc}; the estimator needs the frame images") from None
-            crops[group] = warp_crops(image, to_context[group], ctx_size)
+        crops = np.zeros((len(idx), ctx_size[1], ctx_size[0], 3), dtype=np.uint8)
+        for f, rows in _frame_runs(video.frame_index[idx]):
+            crops[rows] = warp_crops(load_frame(video, f), to_context[rows], ctx_size)
         log.debug("video %s: cached %d context crops (%.1f MB)", video.name, len(crops), crops.nbytes / 1e6)
         return cls(crops, to_context, centers, sizes, (w_in, h_in))
 
@@ -143,20 +144,63 @@ class CropCache:
         return invert_affine(crop_affine(self.centers[idx], self.sizes[idx], size))
 
 
-# One cache per live video and input size, shared by the estimator pass and fine-tuning, so that an ATL
-# run decodes its frames once. Entries disappear with their video.
-_CACHES: dict[tuple[int, tuple[int, int]], tuple[weakref.ref, CropCache]] = {}
+def load_frame(video: Video, frame: int) -> np.ndarray:
+    """Frame ``frame`` of ``video`` decoded (H, W, 3) uint8; FileNotFoundError names the video and frame."""
+    try:
+        return video.frames[int(frame)].load()
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"video {video.name!r}: {exc}; the estimator needs the frame images") from None
 
 
-def crop_cache(video: Video, input_size: tuple[int, int]) -> CropCache:
-    """The (memoised) :class:`CropCache` of ``video`` for a network input of ``input_size`` (W, H)."""
-    key = (id(video), (int(input_size[0]), int(input_size[1])))
-    hit = _CACHES.get(key)
-    if hit is not None and hit[0]() is video and len(hit[1]) == video.num_samples:
-        return hit[1]
-    cache = CropCache.build(video, input_size)
-    _CACHES[key] = (weakref.ref(video, lambda _ref, key=key: _CACHES.pop(key, None)), cache)
-    return cache
+def _frame_runs(frame_index: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(frame, positions into ``frame_index`` (M,) on that frame) for each frame, in increasing frame order."""
+    order = np.argsort(frame_index, kind="stable")
+    frames, starts = np.unique(frame_index[order], return_index=True)
+    yield from zip(frames.tolist(), np.split(order, starts[1:]))
+
+
+@dataclass
+class InputBatch:
+    """Network inputs of a batch of samples, cut straight from the frames.
+
+    indices: (B,) sample indices of the video. images: (B, H, W, 3) uint8 un-augmented network inputs.
+    centers, sizes: (B, 2) their crop regions in image pixels (see :func:`box_to_center_size`).
+    """
+
+    indices: np.ndarray
+    images: np.ndarray
+    centers: np.ndarray
+    sizes: np.ndarray
+
+    def image_affine(self, size: tuple[int, int]) -> np.ndarray:
+        """(B, 2, 3) affines from an array of ``size`` (w, h) covering the crop region (e.g. a heatmap) back
+        to image pixels."""
+        return invert_affine(crop_affine(self.centers, self.sizes, size))
+
+
+def iter_input_batches(video: Video, input_size: tuple[int, int], batch_size: int) -> Iterator[InputBatch]:
+    """Every sample of ``video`` once, in batches of ``batch_size`` (the last one smaller), in frame order.
+
+    Samples are sorted by frame (stable: by sample index within a frame); a batch may span frames, and
+    each frame is decoded once. Memory: the decoded frame being cut and the batch being filled (plus the
+    batch the caller still holds).
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    w, h = int(input_size[0]), int(input_size[1])
+    order = np.argsort(video.frame_index, kind="stable")
+    held, image = -1, None
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        centers, sizes = box_to_center_size(video.boxes[idx], w / h)
+        to_input = crop_affine(centers, sizes, (w, h))
+        images = np.empty((len(idx), h, w, 3), dtype=np.uint8)
+        for f, rows in _frame_runs(video.frame_index[idx]):
+            if f != held:  # frames only increase: drop the held one (never needed again), decode the next
+                image = None
+                image, held = load_frame(video, f), f
+            images[rows] = warp_crops(image, to_input[rows], (w, h))
+        yield InputBatch(idx, images, centers, sizes)
 
 
 def training_batch(cache: CropCache, indices: np.ndarray, keypoints: np.ndarray, flip_index: np.ndarray,

@@ -1,11 +1,16 @@
-"""Choosing the torch device from a ``--device cpu|cuda|auto`` flag (CPU by default, never hard-coded)."""
+"""Choosing the torch device from a ``--device cpu|cuda|auto`` flag (CPU by default, never hard-coded).
+
+torch is imported when a device is resolved, not when a command declares its options.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +20,8 @@ DEVICE_CHOICES = ("cpu", "cuda", "auto")
 def resolve_device(name: str | torch.device | None = "cpu") -> torch.device:
     """The device for ``name``: ``cpu``; ``cuda`` / ``cuda:N`` (error when CUDA is absent); ``auto`` (CUDA
     when present, else CPU); a ``torch.device`` is returned as is; None means CPU."""
+    import torch
+
     if isinstance(name, torch.device):
         return name
     name = (name or "cpu").strip().lower()
@@ -39,6 +46,8 @@ def add_device_arguments(parser: argparse.ArgumentParser) -> None:
 
 def configure_threads(threads: int | None) -> None:
     """Set torch's CPU thread count when given (>= 1)."""
+    import torch
+
     if threads is not None:
         if threads < 1:
             raise ValueError(f"--threads must be >= 1, got {threads}")

@@ -1,9 +1,10 @@
 """What one estimator pass over a video produces, and how criteria listen to it while it streams.
 
-An estimator pass visits every sample once, in batches, in :meth:`Video.temporal_order` (track, then
-frame), so that temporal neighbours arrive one after the other. Each batch is handed to every
-:class:`PassConsumer` (THC, LC, MPE, … accumulate their scores from it) and then dropped: no pass holds
-every heatmap of a video in memory.
+An estimator pass visits every sample once, in batches, in frame order (samples sorted by frame, by
+sample index within a frame; a batch may span frames), so that each frame is decoded once and a track's
+temporal neighbours arrive one frame apart. Each batch is handed to every :class:`PassConsumer` (THC,
+LC, MPE, … accumulate their scores from it) and then dropped: no pass holds every crop or heatmap of a
+video in memory. Consumers must not rely on the order for correctness, only for how much they hold.
 """
 
 from __future__ import annotations

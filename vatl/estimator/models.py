@@ -32,7 +32,9 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 class ModelConfig:
     """Everything needed to rebuild a model (stored in checkpoints).
 
-    input_size: (W, H) of the network input; the heatmap size follows from the strides.
+    input_size: (W, H) of the network input, multiples of the trunk's stride (32 for four stages: each
+    stride-2 layer rounds an odd side up, and the heatmap would no longer cover the crop exactly); the
+    heatmap size follows from the strides.
     """
 
     name: str = "cpu_small"
@@ -43,6 +45,12 @@ class ModelConfig:
     stem_kernel: int = 3
     deconv_channels: tuple[int, ...] = (64, 64, 64)
     input_size: tuple[int, int] = (96, 128)
+
+    def __post_init__(self) -> None:
+        stride = 4 * 2 ** (len(self.layers) - 1)
+        if any(int(v) <= 0 or int(v) % stride for v in self.input_size):
+            raise ValueError(f"model input size {tuple(self.input_size)} (W, H): both sides must be positive "
+                             f"multiples of the trunk's stride {stride}")
 
     @property
     def output_stride(self) -> int:
@@ -92,11 +100,14 @@ def model_config(name: str, **overrides: Any) -> ModelConfig:
 
 
 class PoseModel(nn.Module):
-    """ResNet trunk + deconvolution head + 1×1 final layer (SimpleBaseline).
+    """ResNet trunk + deconvolution head + 1×1 final layer (SimpleBaseline); satisfies
+    :class:`vatl.estimator.contract.PoseEstimator` (backend ``simplebaseline``).
 
     Module names: ``backbone`` (conv1, bn1, layer1..4), ``deconv_layers`` (ConvTranspose2d, BN, ReLU per
     stage), ``final_layer``. ``keypoint_set`` (K slots, flip pairs) travels with the model.
     """
+
+    model_type = "simplebaseline"
 
     def __init__(self, config: ModelConfig, keypoint_set: KeypointSet) -> None:
         super().__init__()

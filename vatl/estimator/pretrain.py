@@ -30,26 +30,6 @@ from vatl.estimator.train import Finetuner, TrainConfig
 log = logging.getLogger(__name__)
 
 
-def dataset_files(path: str | os.PathLike, split: str | None = None) -> list[Path]:
-    """The annotation JSONs of a dataset, sorted by name.
-
-    ``path`` may be one JSON file, a folder of JSONs, or a dataset root holding
-    ``posetrack_data/<split>/`` or ``<split>/`` (``split`` required then).
-    """
-    p = Path(path)
-    if p.is_file():
-        return [p]
-    if not p.is_dir():
-        raise FileNotFoundError(f"dataset {p} does not exist")
-    candidates = [p / "posetrack_data" / split, p / split] if split else []
-    for folder in [*candidates, p]:
-        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        if files:
-            return files
-    where = " or ".join(str(c) for c in candidates) or str(p)
-    raise FileNotFoundError(f"dataset {p}: no annotation JSON files in {where}")
-
-
 def load_videos(files: Sequence[Path]) -> list[Video]:
     """Read every file with :func:`vatl.data.formats.load_video`."""
     from vatl.data.formats import load_video

@@ -8,6 +8,7 @@ epochs. :mod:`vatl.estimator.pretrain` builds pretraining on whole datasets on t
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 
 from vatl.data.video import Video
-from vatl.estimator.dataset import Augmentation, CropCache, crop_cache, training_batch
+from vatl.estimator.dataset import Augmentation, CropCache, training_batch
 from vatl.estimator.heatmaps import SIGMA
 from vatl.estimator.models import PoseModel
 
@@ -40,6 +41,10 @@ class TrainConfig:
     augmentation: Augmentation = field(default_factory=Augmentation)
 
     def __post_init__(self) -> None:
+        numbers = (self.lr, self.weight_decay, self.gamma, self.sigma, *self.lr_multipliers)
+        if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in numbers) or self.weight_decay < 0:
+            raise ValueError(f"invalid training config {self}: lr, weight_decay, gamma, sigma and the lr "
+                             "multipliers must be finite numbers, weight_decay >= 0")
         if self.lr <= 0 or self.batch_size < 1 or not 0 < self.gamma <= 1 or len(self.lr_multipliers) != 3:
             raise ValueError(f"invalid training config {self}: need lr > 0, batch_size >= 1, 0 < gamma <= 1 "
                              "and three lr multipliers (backbone, head, final)")
@@ -177,9 +182,15 @@ class Finetuner:
     def train_epochs(self, video: Video, indices: np.ndarray, label_keypoints: np.ndarray, epochs: int,
                      rng: np.random.Generator) -> list[float]:
         """Fine-tune on samples ``indices`` of ``video`` labeled with ``label_keypoints`` (M, K, 3) (x, y in
-        image pixels, v > 0 where labeled) for ``epochs`` epochs. The video's frames are decoded once and
-        shared with the estimator pass. Returns the mean loss per epoch ([] for 0 epochs)."""
-        return self.train_cache(crop_cache(video, self.model.input_size), indices, label_keypoints, epochs, rng)
+        image pixels, v > 0 where labeled) for ``epochs`` epochs. Returns the mean loss per epoch ([] for
+        0 epochs).
+
+        The context crops of these M samples only are cut (decoding only their frames), kept for the
+        epochs and dropped: memory is bounded by the training set, not by the video."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1)
+        needed = indices if epochs > 0 else indices[:0]  # 0 epochs: check the arguments, decode nothing
+        cache = CropCache.build(video, self.model.input_size, needed)  # row i: sample indices[i]
+        return self.train_cache(cache, np.arange(len(indices)), label_keypoints, epochs, rng)
 
     def state_dict(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),

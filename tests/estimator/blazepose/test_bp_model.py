@@ -21,7 +21,7 @@ from vatl.estimator.blazepose.model import (
 )
 from vatl.estimator.blazepose.tflite_reader import read_tflite
 from vatl.estimator.checkpoint import load_checkpoint, save_checkpoint
-from vatl.estimator.dataset import crop_cache
+from vatl.estimator.dataset import CropCache
 from vatl.estimator.heatmaps import decode_heatmaps
 from vatl.estimator.train import Finetuner
 from vatl.skeletons import POSETRACK21
@@ -140,7 +140,7 @@ def test_real_model_heatmaps_agree_with_its_regressed_landmarks_on_real_crops():
     video = load_video(BONN_JSON)
     idx = np.arange(0, video.num_samples, 41)[:4]  # one sample per track
     with torch.inference_mode():
-        x = model.prepare(crop_cache(video, model.input_size).input_crops(idx))
+        x = model.prepare(CropCache.build(video, model.input_size, idx).input_crops(np.arange(len(idx))))
         landmarks = model.graph(x)["landmarks"].numpy().reshape(len(idx), 39, 5)[:, :, :2]
         heat, _ = model(x)
     coords, _ = decode_heatmaps(heat.numpy())

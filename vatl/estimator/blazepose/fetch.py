@@ -15,6 +15,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from vatl.fileio import write_atomic
+
 log = logging.getLogger(__name__)
 
 MEDIAPIPE_VERSION = "0.10.21"
@@ -50,11 +52,7 @@ def extract_model(wheel: str | os.PathLike, dest: str | os.PathLike) -> Path:
                 raise FetchError(f"wheel {wheel} has no member {MODEL_MEMBER}") from None
     except zipfile.BadZipFile:
         raise FetchError(f"{wheel} is not a wheel (zip) file") from None
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, dest)
-    return dest
+    return write_atomic(dest, data)
 
 
 def download_wheel(folder: Path, version: str = MEDIAPIPE_VERSION, timeout: float = 600.0) -> Path:

@@ -107,9 +107,13 @@ class BlazePoseConfig:
 
 
 class BlazePoseModel(nn.Module):
-    """``forward(images) -> (heatmaps (N, K, 64, 64) in [0, 1], features (N, D))`` for 256×256 crops."""
+    """``forward(images) -> (heatmaps (N, K, 64, 64) in [0, 1], features (N, D))`` for 256×256 crops.
 
-    model_type = MODEL_TYPE
+    Satisfies :class:`~vatl.estimator.contract.PoseEstimator`; the ``blazepose`` backend of
+    :mod:`vatl.estimator.backends` rebuilds it from checkpoints.
+    """
+
+    model_type = MODEL_TYPE  # backend name in checkpoints
     # Fine-tuning a converted, BN-folded network: the default ATL steps (lr 2.5e-4, ×5 head, ×10 final)
     # wreck it within a few epochs on the Bonn video; lr 1e-5 (×10 for the transfer head) improves it.
     finetune_config = replace(FINETUNE_CONFIG, lr=1e-5, lr_multipliers=(1.0, 1.0, 10.0))
@@ -262,5 +266,6 @@ def _constant(graph: Graph, tensor: int) -> np.ndarray:
 
 
 def model_from_checkpoint_payload(data: Mapping[str, Any]) -> BlazePoseModel:
-    """Rebuild a model from a vatl checkpoint dict with ``model_type == "blazepose"`` (weights not loaded)."""
+    """Rebuild a model from a vatl checkpoint dict with ``model_type == "blazepose"`` (weights not loaded):
+    the builder of the ``blazepose`` backend (:mod:`vatl.estimator.backends`)."""
     return BlazePoseModel(BlazePoseConfig.from_dict(data["model_config"]), KeypointSet.from_dict(data["keypoint_set"]))

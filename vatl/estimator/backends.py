@@ -1,0 +1,98 @@
+"""Estimator backends by name: rebuilding an untrained model from a vatl checkpoint.
+
+A vatl checkpoint (:mod:`vatl.estimator.checkpoint`) names its architecture in ``model_type``; the
+backend of that name rebuilds the untrained network from the checkpoint's ``model_config`` and
+``keypoint_set`` dicts, and the loader then fills in the weights. Checkpoints without ``model_type``
+(written before there was more than one architecture, e.g. the embedded default) are
+``simplebaseline``.
+
+Backends (:data:`BACKENDS`):
+
+- ``simplebaseline``: :class:`~vatl.estimator.models.PoseModel` (ResNet + deconvolutions, the presets
+  of :mod:`vatl.estimator.models`);
+- ``blazepose``: :class:`~vatl.estimator.blazepose.model.BlazePoseModel` (a converted TFLite graph with a
+  keypoint-set transfer head; its module is imported only when such a checkpoint is loaded).
+
+Adding a new backend:
+
+1. write the model: a ``torch.nn.Module`` satisfying :class:`~vatl.estimator.contract.PoseEstimator`
+   (read that module's contract), with a class attribute ``model_type = "<name>"`` and a ``config``
+   whose ``to_dict()`` is plain data (numbers, strings, lists, dicts: checkpoints are loaded with
+   ``torch.load(weights_only=True)``);
+2. write ``build(payload) -> model``: the untrained model from ``payload["model_config"]`` and
+   ``payload["keypoint_set"]`` (import heavy or optional modules inside it, not at the top);
+3. register it: add it to :data:`BACKENDS` below, or call ``register_backend("<name>", build)``;
+4. add an example factory for it to ``tests/estimator/backend_examples.py``: the template test
+   ``tests/estimator/test_backend_template.py`` runs every registered backend through the contract (and
+   fails for a backend without an example).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from vatl.estimator.contract import PoseEstimator
+from vatl.estimator.models import ModelConfig, PoseModel
+from vatl.skeletons import KeypointSet
+
+Builder = Callable[[Mapping[str, Any]], PoseEstimator]
+DEFAULT_BACKEND = "simplebaseline"
+
+
+def build_simplebaseline(payload: Mapping[str, Any]) -> PoseModel:
+    """An untrained :class:`PoseModel` from a checkpoint payload."""
+    return PoseModel(ModelConfig.from_dict(payload["model_config"]), KeypointSet.from_dict(payload["keypoint_set"]))
+
+
+def build_blazepose(payload: Mapping[str, Any]) -> PoseEstimator:
+    """An untrained BlazePose model from a checkpoint payload (imports the BlazePose modules)."""
+    from vatl.estimator.blazepose.model import model_from_checkpoint_payload
+
+    return model_from_checkpoint_payload(payload)
+
+
+BACKENDS: dict[str, Builder] = {
+    "simplebaseline": build_simplebaseline,
+    "blazepose": build_blazepose,
+}
+
+
+def register_backend(name: str, build: Builder) -> None:
+    """Make checkpoints with ``model_type == name`` loadable by ``build(payload) -> untrained model``."""
+    if name in BACKENDS:
+        raise ValueError(f"estimator backend {name!r} is already registered")
+    BACKENDS[name] = build
+
+
+def backend_names() -> tuple[str, ...]:
+    return tuple(BACKENDS)
+
+
+def model_type_of(payload: Mapping[str, Any]) -> str:
+    """The backend name of a vatl checkpoint payload (``simplebaseline`` when it names none)."""
+    model_type = payload.get("model_type")
+    return DEFAULT_BACKEND if model_type is None else model_type
+
+
+def get_backend(name: str, source: object = "checkpoint") -> Builder:
+    """The builder of backend ``name``; ``source`` (e.g. the checkpoint file) is named in the error."""
+    if not isinstance(name, str) or name not in BACKENDS:
+        raise ValueError(f"{source} has model_type {name!r}, which no estimator backend provides; "
+                         f"known backends: {', '.join(BACKENDS)}")
+    return BACKENDS[name]
+
+
+def build_untrained(payload: Mapping[str, Any], source: object = "checkpoint") -> PoseEstimator:
+    """The untrained model a vatl checkpoint payload describes (weights not loaded).
+
+    ``payload`` must hold ``model_config`` and ``keypoint_set``; an unknown ``model_type`` or contents
+    the backend cannot build from give a ValueError naming ``source``.
+    """
+    name = model_type_of(payload)
+    build = get_backend(name, source)
+    try:
+        return build(payload)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: its model_config / keypoint_set do not describe a {name} model: "
+                         f"{type(exc).__name__}: {exc}") from None
