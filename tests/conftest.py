@@ -17,6 +17,14 @@ from vatl.skeletons import POSETRACK21
 torch.set_num_threads(1)
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Commands run in-process (e.g. ``wpu-pretrain --threads 2``) set torch's thread count for the whole
+    process; every test starts with one thread again (resume tests compare runs made with one)."""
+    torch.set_num_threads(1)
+    yield
+
+
 @pytest.fixture(scope="session")
 def tiny_video_path(tmp_path_factory):
     """8 frames of 4 synthetic people (30 samples), in the PoseTrack21 layout."""

@@ -1,8 +1,9 @@
 """The ``vatl`` command. Each subcommand is a module in :mod:`vatl.commands`.
 
 Adding a command: create ``vatl/commands/<name>.py`` with ``HELP`` (one line), ``add_arguments(parser)``
-and ``run(args) -> int``; it is found automatically. Library errors a user can act on are raised as
-ValueError / FileNotFoundError with a message naming the file and field; they print as one line, exit 2.
+and ``run(args) -> int``; it is found automatically. Errors a user can act on (ValueError, OSError,
+:class:`vatl.errors.UserError`, each naming the file, field or request) print as one line and exit 2; any
+other exception is a defect and prints as one line too, exit 1 (``-v`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pkgutil
 import sys
 
 import vatl.commands
+from vatl.errors import UserError
 
 
 def _command_modules() -> dict:
@@ -46,14 +48,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
+    except (ValueError, OSError, UserError) as exc:
         if args.verbose:
             raise
-        print(f"vatl {args.command}: error: {exc}", file=sys.stderr)
+        print(f"vatl {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"vatl {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect of vatl, not of the input: still one line, the traceback on -v
+        if args.verbose:
+            raise
+        print(f"vatl {args.command}: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(run with -v for the traceback and please report it)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (OSError without a message: its strerror and file name)."""
+    text = str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in text:
+        text = f"{exc.filename}: {exc.strerror or text}"
+    return " ".join(text.split()) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -43,6 +43,21 @@ def atomic_path(path: str | os.PathLike, mode: int | None = None) -> Iterator[Pa
         raise
 
 
+def ensure_folder(path: str | os.PathLike, what: str = "output folder") -> Path:
+    """Create the folder ``path`` (and its parents); a clear NotADirectoryError when it or a parent is a
+    file. ``what`` names the folder in the message (e.g. "run folder")."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder}: is a file; the {what} must be a folder")
+    for parent in folder.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"{folder}: cannot create the {what}, {parent} is a file")
+            break
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
     """Write ``data`` (str as UTF-8) to ``path`` atomically; returns the path."""
     with atomic_path(path) as tmp:

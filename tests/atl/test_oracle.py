@@ -39,27 +39,29 @@ def test_query_and_answer_files_round_trip(tmp_path):
     write_query_file(tmp_path / "q.json", v, np.array([1]), np.ones((1, 17, 3)))
     doc = json.loads((tmp_path / "q.json").read_text())
     assert doc["query"][0]["sample"] == 1 and len(doc["query"][0]["prediction"]) == 17
+    assert "skip" in doc["answer_format"] and "reject" in doc["answer_format"]
     label = np.full((17, 3), 2.0)
-    (tmp_path / "a.json").write_text(json.dumps({"labels": {"1": label.tolist()}}))
-    answers = FileOracle(tmp_path / "a.json", 17).answer(np.array([0, 1]), np.zeros((2, 17, 3)))
-    assert list(answers) == [1]  # sample 0 unanswered: it returns to the pool
-    np.testing.assert_array_equal(answers[1], label)
+    (tmp_path / "a.json").write_text(json.dumps({"labels": {"1": label.tolist(), "2": "reject", "0": "skip"}}))
+    answers = FileOracle(tmp_path / "a.json").answer(np.array([0, 1]), np.zeros((2, 17, 3)))
+    # every answer in the file goes to the session, which checks it against its query
+    assert sorted(answers) == [0, 1, 2] and answers[2] == "reject" and answers[0] == "skip"
+    np.testing.assert_array_equal(np.asarray(answers[1]), label)
 
 
 @pytest.mark.parametrize("content, message", [
     ("not json", "not valid JSON"),
     ('{"answers": {}}', "'labels' object"),
-    ('{"labels": {"1": [[1, 2, 1]]}}', r"shape \(1, 3\), expected \(17, 3\)"),
     ('{"labels": {"one": []}}', "sample index"),
+    ('{"labels": {"1.5": []}}', "sample index"),
 ])
 def test_bad_answer_files_name_the_file_and_the_problem(tmp_path, content, message):
     path = tmp_path / "a.json"
     path.write_text(content)
     with pytest.raises(ValueError, match=message) as err:
-        read_answer_file(path, 17)
+        read_answer_file(path)
     assert str(path) in str(err.value)
 
 
 def test_missing_answer_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        read_answer_file(tmp_path / "nope.json", 17)
+        read_answer_file(tmp_path / "nope.json")

@@ -115,6 +115,7 @@ def test_a_killed_run_resumes_and_reaches_the_same_numbers(tiny_video, tiny_vide
 def test_resuming_with_other_settings_is_refused(tiny_video, random_checkpoint, tmp_path):
     session = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", schedule=(50, 100))
     session.update(SimulatedOracle(tiny_video).answer(session.query().indices, None))
+    session.close()
     with pytest.raises(ValueError, match="other settings.*criterion"):
         _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="coreset", schedule=(50, 100))
 
@@ -235,6 +236,7 @@ def test_the_query_awaiting_answers_survives_a_restart(tiny_video, random_checkp
     shown = sorted(set(range(tiny_video.num_samples)) - set(selected))[: len(selected)]
     pending = tmp_path / "run" / "pending_query.json"
     pending.write_text(json.dumps({"cycle": 0, "indices": shown}))
+    first.close()
     again = _session(tiny_video, random_checkpoint, tmp_path / "run", criterion="random", schedule=(20, 100))
     assert again.query().indices.tolist() == shown
     again.update(SimulatedOracle(tiny_video).answer(np.asarray(shown), None))

@@ -1,8 +1,9 @@
 import json
 
 from vatl.bench.runner import finished_result, make_jobs, run_jobs
-from vatl.bench.specs import parse_spec, parse_specs
+from vatl.bench.specs import parse_specs
 from vatl.bench.summary import write_summary
+from vatl.criteria.spec import parse_spec
 
 
 def test_specs_parse_options_and_tables():

@@ -25,9 +25,9 @@ def test_mean_and_95_interval():
 
 def test_stop_and_actual_points():
     cycles = [
-        {"labeled_percent": 0, "labeled_percent_after": 10, "sc_min_met": True, "sc_all_met": False,
+        {"cycle": 0, "labeled_percent": 0, "labeled_percent_after": 10, "sc_min_met": True, "sc_all_met": False,
          "ap_after_labels": {"AP@0.6": 90.0}, "true_oks_min": 0.2, "true_oks_min_after": 0.3},
-        {"labeled_percent": 10, "labeled_percent_after": 20, "sc_min_met": True, "sc_all_met": True,
+        {"cycle": 1, "labeled_percent": 10, "labeled_percent_after": 20, "sc_min_met": True, "sc_all_met": True,
          "ap_after_labels": {"AP@0.6": 97.0}, "true_oks_min": 0.5, "true_oks_min_after": 0.65},
     ]
     r = _result([], cycles, final={"labeled_percent": 100.0, "ap_with_labels": {"AP@0.6": 100.0}})

@@ -215,11 +215,27 @@ def test_writing_is_deterministic(tmp_path):
     assert c == write_posetrack21(src, tmp_path / "d.json").read_bytes()
 
 
-def test_file_names_are_relative_to_the_json_folder_outside_the_layout(tmp_path):
+def test_file_names_outside_the_written_files_root_are_absolute_and_need_the_root_named(tmp_path):
     video = _memory_video(tmp_path)
     doc = json.loads(write_posetrack21(video, tmp_path / "out" / "mem.json").read_text())
-    assert doc["images"][0]["file_name"] == "../ds/images/val/mem/000000.jpg"
-    assert read_posetrack21(tmp_path / "out" / "mem.json").frames[0].path == video.frames[0].path.absolute()
+    assert doc["images"][0]["file_name"] == (tmp_path / "ds" / "images" / "val" / "mem" / "000000.jpg").as_posix()
+    with pytest.raises(ValueError, match=r"images\[0\].*field 'file_name'.*outside the image root"):
+        read_posetrack21(tmp_path / "out" / "mem.json")
+    again = read_posetrack21(tmp_path / "out" / "mem.json", image_root=tmp_path / "ds")
+    assert again.frames[0].path == video.frames[0].path.absolute()
+    inside = json.loads(write_posetrack21(video, tmp_path / "ds" / "mem.json").read_text())
+    assert inside["images"][0]["file_name"] == "images/val/mem/000000.jpg"  # inside its root: relative
+
+
+@pytest.mark.parametrize("file_name", ["../../../etc/passwd", "/etc/passwd", "images/../../outside.jpg"])
+def test_image_paths_that_leave_the_image_root_are_refused(tmp_path, file_name):
+    doc = json.loads(_layout_file(tmp_path).read_text())
+    doc["images"][1]["file_name"] = file_name
+    path = tmp_path / "evil.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"images\[1\].*field 'file_name'.*outside the image root") as err:
+        read_posetrack21(path)
+    assert str(path) in str(err.value)
 
 
 def test_writer_refuses_wrong_shapes_and_non_finite_values(tmp_path):
@@ -283,3 +299,32 @@ def test_bonn_round_trip_through_the_writer_is_lossless(tmp_path):
     again = read_posetrack21(out, image_root=BONN)
     assert_same_samples(video, again)
     assert again.frames[0].path.resolve() == video.frames[0].path.resolve()
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("v", 7, r"keypoint 5: visibility v = 7; expected 0"),
+    ("x", 1e30, r"keypoint 5 at \(1e\+30, .*\) lies outside the image 640×480"),
+    ("x", float("inf"), "non-finite"),
+    ("bbox", [1e30, 40, 60, 200], r"field 'bbox'.*does not fit the image 640×480"),
+    ("bbox", [90, 40, 1e30, 200], r"field 'bbox'.*does not fit"),
+])
+def test_implausible_ground_truth_names_the_record_and_field(tmp_path, field, value, message):
+    doc = posetrack21_doc()
+    rec = doc["annotations"][0]
+    if field == "bbox":
+        rec["bbox"] = value
+    else:
+        rec["keypoints"][3 * 5 + {"x": 0, "v": 2}[field]] = value
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))  # inf is written as the bare Infinity token Python reads back
+    with pytest.raises(ValueError, match=message) as err:
+        read_posetrack21(path)
+    assert str(path) in str(err.value) and "annotations[0] (id=10)" in str(err.value)
+
+
+def test_joints_outside_the_frame_within_the_margin_are_kept(tmp_path):
+    doc = posetrack21_doc()
+    doc["annotations"][0]["keypoints"][3 * 5:3 * 5 + 3] = [-150.0, 700.0, 1]  # a truncated person
+    path = tmp_path / "ok.json"
+    path.write_text(json.dumps(doc))
+    assert read_posetrack21(path).keypoints[0, 5].tolist() == [-150.0, 700.0, 1.0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -38,11 +39,18 @@ class ATLConfig:
     seed: int = 0
     max_gap: int = 1
     batch_size: int = 64
-    device: str = "cpu"
     keep_models: int = 2
     finetune: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in ("alpha", "theta", "margin"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        for name in ("seed", "max_gap", "batch_size", "keep_models"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
         self.schedule = validate_schedule(self.schedule)
         if self.stop_mode not in STOP_MODES:
             raise ValueError(f"unknown stopping mode {self.stop_mode!r}; known: {', '.join(STOP_MODES)}")
@@ -51,10 +59,15 @@ class ATLConfig:
                              f"known: {', '.join(STOPPING_CRITERIA)}")
         if not 0 < self.theta < 1:
             raise ValueError(f"theta must be an OKS in (0, 1), got {self.theta}")
+        if not 0 <= self.margin < 1:
+            raise ValueError(f"margin must be in [0, 1), got {self.margin}")
         if self.alpha < 0:
             raise ValueError(f"alpha must be >= 0, got {self.alpha}")
-        if self.max_epochs is not None and self.max_epochs < 0:
-            raise ValueError(f"max_epochs must be >= 0, got {self.max_epochs}")
+        if self.max_epochs is not None and (isinstance(self.max_epochs, bool) or not isinstance(self.max_epochs, int)
+                                            or self.max_epochs < 0):
+            raise ValueError(f"max_epochs must be an integer >= 0, got {self.max_epochs!r}")
+        if self.max_gap < 1 or self.batch_size < 1:
+            raise ValueError(f"max_gap and batch_size must be >= 1, got {self.max_gap} and {self.batch_size}")
         if self.keep_models < 2:
             # the previous cycle's model must survive until the new state is written (resume safety)
             raise ValueError("keep_models must be >= 2")
@@ -81,3 +94,12 @@ class ATLConfig:
         if unknown:
             raise ValueError(f"run config has unknown fields: {', '.join(sorted(unknown))}")
         return cls(**{**d, "schedule": tuple(d.get("schedule", DEFAULT_SCHEDULE))})
+
+
+# Fields older run folders hold that are no longer settings of a run ("device": where the model runs is
+# the caller's choice and may change between a run and its resume).
+LEGACY_FIELDS = ("device",)
+
+
+def without_legacy_fields(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if k not in LEGACY_FIELDS}

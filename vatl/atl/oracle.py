@@ -1,22 +1,26 @@
-"""Oracles answer queries with labels. The simulated oracle reveals ground truth; a person answers the
-same way through files (:class:`FileOracle`) or any object with ``answer``.
+"""Oracles answer queries. The simulated oracle reveals ground truth; a person answers the same way
+through files (:class:`FileOracle`) or any object with ``answer`` (the browser annotator, an exchange
+format). What an answer may be, and how it is checked, is in :mod:`vatl.atl.answers`.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from vatl.atl.answers import sample_key
 from vatl.data.video import Video
+from vatl.fileio import write_json
 
 
 class Oracle(Protocol):
-    def answer(self, indices: np.ndarray, predictions: np.ndarray) -> dict[int, np.ndarray]:
-        """Labels (K, 3) for some or all of ``indices``; ``predictions`` (len(indices), K, 3) are shown to
-        the annotator. Samples left out return to the unlabeled pool."""
+    def answer(self, indices: np.ndarray, predictions: np.ndarray) -> dict[int, Any]:
+        """Answers for some or all of ``indices`` (see :mod:`vatl.atl.answers`: a (K, 3) label,
+        ``"accept"``, ``"skip"`` or ``"reject"``); ``predictions`` (len(indices), K, 3) are shown to the
+        annotator. Samples left out return to the unlabeled pool."""
         ...
 
 
@@ -40,10 +44,15 @@ class SilentOracle:
         return {}
 
 
-def write_query_file(path: Path, video: Video, indices: np.ndarray, predictions: np.ndarray) -> None:
-    """The samples to annotate with their current predictions, for a person to correct.
+ANSWER_FORMAT = ('{"labels": {"<sample>": [[x, y, v], ... one row per keypoint] or "accept" | "skip" | "reject"}}; '
+                 'v: 0 not labeled, 1 occluded, 2 visible')
 
-    Answers come back as JSON ``{"labels": {"<sample index>": [[x, y, v], ... K rows]}}``.
+
+def write_query_file(path: Path, video: Video, indices: np.ndarray, predictions: np.ndarray) -> None:
+    """The samples to annotate with their current predictions, for a person to correct (written atomically).
+
+    Answers come back as JSON (:data:`ANSWER_FORMAT`): per sample a label, ``"accept"`` (the prediction is
+    right), ``"skip"`` (not now) or ``"reject"`` (not a person); samples left out return to the pool.
     """
     records = []
     for i, pred in zip(indices, predictions):
@@ -56,40 +65,40 @@ def write_query_file(path: Path, video: Video, indices: np.ndarray, predictions:
             "bbox": video.boxes[i].round(2).tolist(),
             "prediction": np.asarray(pred).round(2).tolist(),
         })
-    doc = {"video": video.name, "keypoints": list(video.keypoint_set.keypoints), "query": records}
-    Path(path).write_text(json.dumps(doc, indent=1))
+    doc = {"video": video.name, "keypoints": list(video.keypoint_set.keypoints), "answer_format": ANSWER_FORMAT,
+           "query": records}
+    write_json(path, doc)
 
 
-def read_answer_file(path: Path, num_keypoints: int) -> dict[int, np.ndarray]:
-    """Labels from a person's answer file (see :func:`write_query_file`)."""
+def read_answer_file(path: Path) -> dict[int, Any]:
+    """Answers from a person's answer file (see :func:`write_query_file`): sample index -> the answer as
+    written (rows of [x, y, v] or a word). Only the file's form is checked here; each answer is validated
+    by the session (:func:`vatl.atl.answers.check_answers`)."""
     path = Path(path)
     try:
-        doc = json.loads(path.read_text())
+        doc = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"answer file {path} does not exist") from None
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"answer file {path}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("labels"), dict):
-        raise ValueError(f"answer file {path}: expected an object with a 'labels' object "
-                         '{"<sample index>": [[x, y, v], ...]}')
-    labels = {}
-    for key, rows in doc["labels"].items():
-        try:
-            kp = np.asarray(rows, dtype=np.float64)
-            index = int(key)
-        except (TypeError, ValueError):
-            raise ValueError(f"answer file {path}: labels[{key!r}] must be a sample index with [[x, y, v], ...]") from None
-        if kp.shape != (num_keypoints, 3):
-            raise ValueError(f"answer file {path}: labels[{key!r}] has shape {kp.shape}, expected ({num_keypoints}, 3)")
-        labels[index] = kp
-    return labels
+        raise ValueError(f"answer file {path}: expected an object with a 'labels' object {ANSWER_FORMAT}")
+    answers = {}
+    for key, value in doc["labels"].items():
+        index = sample_key(key)
+        if index is None:
+            raise ValueError(f"answer file {path}: labels[{key!r}]: the key must be a sample index")
+        answers[index] = value
+    return answers
 
 
 class FileOracle:
-    """A person's answers read from a JSON file (see :func:`read_answer_file`)."""
+    """A person's answers read from a JSON file (see :func:`read_answer_file`); every answer in the file is
+    handed to the session, which refuses answers for samples it did not ask for."""
 
-    def __init__(self, path: Path, num_keypoints: int) -> None:
-        self.labels = read_answer_file(path, num_keypoints)
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.answers = read_answer_file(path)
 
-    def answer(self, indices: np.ndarray, predictions: np.ndarray) -> dict[int, np.ndarray]:
-        return {int(i): self.labels[int(i)] for i in indices if int(i) in self.labels}
+    def answer(self, indices: np.ndarray, predictions: np.ndarray) -> dict[int, Any]:
+        return dict(self.answers)

@@ -8,6 +8,8 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
+from vatl.fileio import atomic_path
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
@@ -50,8 +52,7 @@ def plot_learning_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[fl
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png")
     plt.close(fig)
-    return path
+    return Path(path)

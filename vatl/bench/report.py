@@ -11,8 +11,10 @@ from typing import Any
 import torch
 
 import vatl
+from vatl.atl.records import PHASES, cycle_records
 from vatl.bench.curves import plot_learning_curves
 from vatl.data.video import Video
+from vatl.fileio import write_atomic
 
 
 def _f(value: Any, spec: str = ".2f") -> str:
@@ -23,11 +25,11 @@ def cycle_table_markdown(result: Mapping[str, Any]) -> str:
     """Per-cycle table of one run."""
     lines = ["| cycle | labeled % | AP@0.6 raw | AP@0.6 | +labels | G_c | E_c | \\|R\\| | stop | time (s) |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|:---|---:|"]
-    for r in result["cycles"]:
-        stop = r.get("stop")
-        lines.append(f"| {r['cycle']} | {r['labeled_percent']:.1f} | {_f(r['AP@0.6_raw'])} | {_f(r['AP@0.6'])} | "
-                     f"{r['num_answered']} | {_f(r['G'], '.3f')} | {r['epochs']} | {r['num_retrained_R']} | "
-                     f"{'—' if stop is None else ('met' if stop['met'] else 'not met')} | {r['t_total']:.1f} |")
+    for r in cycle_records(result):
+        stop = "—" if r.stop is None else ("met" if r.stop["met"] else "not met")
+        lines.append(f"| {r.cycle} | {r.labeled_percent:.1f} | {_f(r.ap60_raw)} | {_f(r.ap60)} | "
+                     f"{r.num_answered} | {_f(r.G, '.3f')} | {r.epochs} | {r.num_retrained_R} | "
+                     f"{stop} | {r.t_total:.1f} |")
     final = result.get("final") or {}
     if final.get("AP@0.6") is not None:
         lines.append(f"| end | {final['labeled_percent']:.1f} | | {final['AP@0.6']:.2f} | | | | | | |")
@@ -36,8 +38,8 @@ def cycle_table_markdown(result: Mapping[str, Any]) -> str:
 
 def phase_times(result: Mapping[str, Any]) -> dict[str, float]:
     """Total seconds per phase over the cycles of one run."""
-    phases = ("t_estimate", "t_evaluate", "t_select", "t_annotate", "t_retrain")
-    return {p[2:]: sum(r.get(p, 0.0) for r in result["cycles"]) for p in phases}
+    records = cycle_records(result)
+    return {phase: sum(r.phase_times[phase] for r in records) for phase in PHASES}
 
 
 def write_demo_report(out: Path, video: Video, results: Mapping[str, Mapping[str, Any]], seconds: float) -> Path:
@@ -60,9 +62,10 @@ def write_demo_report(out: Path, video: Video, results: Mapping[str, Mapping[str
         "|---|---:|---:|---|",
     ]
     for name, r in results.items():
-        first = r["cycles"][0]["AP@0.6"] if r["cycles"] else None
-        met = [c for c in r["cycles"] if (c.get("stop") or {}).get("met")]
-        stop = f"met after cycle {met[0]['cycle']} ({met[0]['labeled_percent_after']:.0f} % labeled)" if met else "not met"
+        records = cycle_records(r)
+        first = records[0].ap60 if records else None
+        met = [c for c in records if c.stop is not None and c.stop["met"]]
+        stop = f"met after cycle {met[0].cycle} ({met[0].labeled_percent_after:.0f} % labeled)" if met else "not met"
         lines.append(f"| {name} | {_f(first)} | {_f(r['summary']['ALC'])} | {stop} |")
     lines += ["", "One video and one seed show the loop working, not which criterion is better: for that, "
               "`vatl bench` runs the criteria over the 16 videos of the synthetic benchmark set "
@@ -74,6 +77,4 @@ def write_demo_report(out: Path, video: Video, results: Mapping[str, Mapping[str
     lines += [f"Total wall time {seconds:.0f} s on {platform.machine()} ({os.cpu_count()} CPUs; the runs in parallel "
               f"processes with one torch thread each); "
               f"vatl {vatl.__version__}, torch {torch.__version__}, Python {platform.python_version()}.", ""]
-    path = out / "report.md"
-    path.write_text("\n".join(lines))
-    return path
+    return write_atomic(out / "report.md", "\n".join(lines))

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
-import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vatl.bench.specs import CriterionSpec
+from vatl.atl.runner import RunSpec, run_simulated
+from vatl.criteria.spec import CriterionSpec
+from vatl.parallel import run_parallel
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,16 @@ class BenchJob:
     checkpoint: str
     seed: int
     config: dict[str, Any] = field(default_factory=dict, hash=False)
+    device: str = "cpu"
 
     @property
     def results_path(self) -> Path:
         return Path(self.out_dir) / "results.json"
+
+    def run_spec(self) -> RunSpec:
+        config = {**self.config, "criterion": self.spec.name, "criterion_options": dict(self.spec.options),
+                  "seed": self.seed}
+        return RunSpec(self.video_path, self.out_dir, config, self.checkpoint, self.device)
 
 
 def finished_result(job: BenchJob) -> dict[str, Any] | None:
@@ -55,24 +60,7 @@ def finished_result(job: BenchJob) -> dict[str, Any] | None:
 
 def run_job(job: BenchJob) -> dict[str, Any]:
     """Run (or resume) one job in this process and return its results."""
-    import torch
-
-    from vatl.atl.config import ATLConfig
-    from vatl.atl.oracle import SimulatedOracle
-    from vatl.atl.session import ATLSession
-    from vatl.data.formats import load_video, require_samples
-    from vatl.estimator.checkpoint import load_checkpoint
-
-    torch.set_num_threads(1)
-    video = require_samples(load_video(job.video_path))
-    config = ATLConfig(criterion=job.spec.name, criterion_options=dict(job.spec.options), seed=job.seed,
-                       **job.config)
-    session = ATLSession(video, load_checkpoint(job.checkpoint), config, Path(job.out_dir))
-    return session.run(SimulatedOracle(video))
-
-
-def _worker_init() -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    return run_simulated(job.run_spec())
 
 
 def run_jobs(jobs: Sequence[BenchJob], workers: int = 2,
@@ -87,34 +75,22 @@ def run_jobs(jobs: Sequence[BenchJob], workers: int = 2,
         if r is not None and on_done is not None:
             on_done(jobs[i], r, None)
 
-    def record(i: int, result: dict | None, error: str | None) -> None:
+    def record(position: int, result: dict | None, error: str | None) -> None:
+        i = todo[position]
         results[i] = result
         if error:
             log.error("%s / %s failed: %s", jobs[i].video_name, jobs[i].spec.label, error)
         if on_done is not None:
             on_done(jobs[i], result, error)
 
-    if workers <= 1 or len(todo) <= 1:
-        for i in todo:
-            try:
-                record(i, run_job(jobs[i]), None)
-            except Exception as exc:  # noqa: BLE001 - one failed run must not end the benchmark
-                record(i, None, f"{type(exc).__name__}: {exc}")
-        return results
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
-        futures = {pool.submit(run_job, jobs[i]): i for i in todo}
-        for fut in as_completed(futures):
-            try:
-                record(futures[fut], fut.result(), None)
-            except Exception as exc:  # noqa: BLE001
-                record(futures[fut], None, f"{type(exc).__name__}: {exc}")
+    run_parallel(run_job, [jobs[i] for i in todo], workers, on_done=record)
     return results
 
 
 def make_jobs(videos: Sequence[tuple[str, str]], specs: Sequence[CriterionSpec], out: Path, checkpoint: Path,
               seed: int, config: dict[str, Any] | None = None,
-              stop_thetas: Sequence[float] = (), stop_spec: CriterionSpec | None = None) -> list[BenchJob]:
+              stop_thetas: Sequence[float] = (), stop_spec: CriterionSpec | None = None,
+              device: str = "cpu") -> list[BenchJob]:
     """Jobs for every (video, spec), then the stopping runs for every (video, θ).
 
     ``videos``: (name, annotation path). ``config``: ATLConfig fields shared by all runs. Stopping runs use
@@ -122,12 +98,12 @@ def make_jobs(videos: Sequence[tuple[str, str]], specs: Sequence[CriterionSpec],
     """
     out = Path(out)
     config = dict(config or {})
-    jobs = [BenchJob(str(path), name, spec, str(out / "runs" / name / spec.label), str(checkpoint), seed, config)
-            for name, path in videos for spec in specs]
+    jobs = [BenchJob(str(path), name, spec, str(out / "runs" / name / spec.label), str(checkpoint), seed, config,
+                     device) for name, path in videos for spec in specs]
     if stop_thetas and stop_spec is not None:
         for name, path in videos:
             for theta in stop_thetas:
                 stop_config = {**config, "theta": float(theta), "schedule": STOP_SCHEDULE, "stop_mode": "report"}
                 jobs.append(BenchJob(str(path), name, stop_spec, str(out / "runs" / name / f"stop_theta={theta:g}"),
-                                     str(checkpoint), seed, stop_config))
+                                     str(checkpoint), seed, stop_config, device))
     return jobs

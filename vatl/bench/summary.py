@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -12,9 +11,10 @@ from typing import Any
 import torch
 
 import vatl
+from vatl.atl.records import cycle_records
 from vatl.bench.curves import plot_learning_curves
 from vatl.bench.runner import BenchJob
-from vatl.bench.specs import ORACLE, TABLE2, TABLE3, parse_spec
+from vatl.bench.specs import ORACLE, TABLE2, TABLE3
 from vatl.bench.tables import (
     criterion_rows,
     mean_curve,
@@ -24,6 +24,8 @@ from vatl.bench.tables import (
     stopping_markdown,
     stopping_rows,
 )
+from vatl.criteria.spec import parse_spec
+from vatl.fileio import write_atomic, write_json
 
 PAIRED_REFERENCES = ("random", "coreset")  # the paper's baseline and the diversity criterion DUW builds on
 MAX_BANDED_CURVES = 4  # more shaded intervals than this hide the lines
@@ -95,11 +97,11 @@ def write_summary(out: Path, jobs: Sequence[BenchJob], results: Sequence[Mapping
     lines += ["![learning curves](learning_curves.png)", ""]
     if ablation_rows:
         lines += ["![ablation learning curves](learning_curves_ablation.png)", ""]
-    (out / "summary.md").write_text("\n".join(lines))
-    (out / "summary.json").write_text(json.dumps({
+    write_atomic(out / "summary.md", "\n".join(lines))
+    write_json(out / "summary.json", {
         "command": command, "seconds": seconds, "finished_before": finished_before, "videos": videos,
         "rows": rows, "paired": paired, "stopping": stop_rows, "failures": dict(failures or {}),
-    }, indent=1))
+    })
     return out / "summary.md"
 
 
@@ -118,7 +120,7 @@ def _plot_rows(by_label: Mapping[str, list], rows: Sequence[Mapping[str, Any]], 
 
 def _time_text(seconds: float | None, results: Sequence[Mapping[str, Any] | None], finished_before: int) -> str:
     """Wall time of the command (when it ran the benchmark) and the summed time of the finished runs."""
-    summed = sum(c.get("t_total", 0.0) for r in results if r for c in r["cycles"])
+    summed = sum(c.t_total for r in results if r for c in cycle_records(r))
     wall = ""
     if seconds is not None:
         ran = sum(r is not None for r in results) - finished_before

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from vatl.atl.records import cycle_records
 from vatl.metrics import ap_key
 
 CURVE_GRID = (0, 5, 10, 15, 20, 30, 40, 60, 80, 100)
@@ -89,20 +90,20 @@ def stop_point(result: Mapping[str, Any], criterion: str, theta: float) -> tuple
     """(AP@θ with labels at the stop, labeled % at the stop) for ``sc_min``/``sc_all`` recorded in a
     report-mode run. A criterion never met stops at the end of the schedule (all labeled: AP 100)."""
     key = ap_key(theta)
-    for c in result["cycles"]:
-        if c.get(f"{criterion}_met"):
-            return c["ap_after_labels"][key], c["labeled_percent_after"]
+    for c in cycle_records(result):
+        if getattr(c, f"{criterion}_met"):
+            return c.ap_after_labels[key], c.labeled_percent_after
     final = result["final"]
     return final["ap_with_labels"][key], final["labeled_percent"]
 
 
 def actual_point(result: Mapping[str, Any], theta: float) -> float:
     """The labeled % from which every sample truly has OKS > θ (predictions with the labels so far)."""
-    for c in result["cycles"]:
-        if c.get("true_oks_min") is not None and c["true_oks_min"] > theta:
-            return c["labeled_percent"]
-        if c.get("true_oks_min_after") is not None and c["true_oks_min_after"] > theta:
-            return c["labeled_percent_after"]
+    for c in cycle_records(result):
+        if c.true_oks_min is not None and c.true_oks_min > theta:
+            return c.labeled_percent
+        if c.true_oks_min_after is not None and c.true_oks_min_after > theta:
+            return c.labeled_percent_after
     return result["final"]["labeled_percent"]
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from vatl.atl.records import CycleRecord
+
 COLUMNS = ("cycle", "labeled%", "AP60raw", "AP@0.6", "+Q", "G_c", "E_c", "|R|", "stop", "sec")
 WIDTHS = (5, 8, 7, 7, 4, 6, 4, 4, 4, 6)
 
@@ -51,18 +53,18 @@ class CycleTable:
         else:
             self._status.update(text)
 
-    def on_event(self, event: str, info: dict[str, Any]) -> None:
+    def on_event(self, event: str, info: Any) -> None:
+        """Progress events of :class:`~vatl.atl.session.ATLSession` (a dict, or the CycleRecord at cycle_end)."""
         if event == "cycle_start":
             self._set_status(f"cycle {info['cycle']}: estimating ({info['labeled']} labeled)")
         elif event == "phase":
             self._set_status(f"cycle {info['cycle']}: {info['phase']} done in {info['seconds']:.1f}s; next phase")
         elif event == "cycle_end":
             self._stop_status()
-            stop = info.get("stop")
-            row = (str(info["cycle"]), _fmt(info["labeled_percent"]), _fmt(info["AP@0.6_raw"]),
-                   _fmt(info["AP@0.6"]), str(info["num_answered"]), _fmt(info["G"], ".3f"), str(info["epochs"]),
-                   str(info["num_retrained_R"]),
-                   "—" if stop is None else ("met" if stop["met"] else "no"), _fmt(info["t_total"]))
+            r: CycleRecord = info
+            stop = "—" if r.stop is None else ("met" if r.stop["met"] else "no")
+            row = (str(r.cycle), _fmt(r.labeled_percent), _fmt(r.ap60_raw), _fmt(r.ap60), str(r.num_answered),
+                   _fmt(r.G, ".3f"), str(r.epochs), str(r.num_retrained_R), stop, _fmt(r.t_total))
             self.console.print(self.prefix + _row(row), soft_wrap=True, highlight=False)
         elif event == "finished":
             self._stop_status()

@@ -8,6 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from vatl.commands._args import nonnegative_int, positive_int
+from vatl.estimator.device import add_device_arguments
+
 HELP = "benchmark selection criteria over videos (default: the synthetic benchmark set) with paper-style tables"
 
 
@@ -29,12 +32,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="θ values of the stopping table ('' to skip; default %(default)s)")
     p.add_argument("--stop-criterion", default="thc+wpu+duw", help="criterion of the stopping runs")
     p.add_argument("--checkpoint", type=Path, default=None, help="estimator checkpoint (default: the embedded one)")
-    p.add_argument("--max-videos", type=int, default=None, help="use only the first N videos")
-    p.add_argument("--max-epochs", type=int, default=None, help="cap on E_c for every run (default: none)")
-    p.add_argument("--workers", type=int, default=2, help="parallel processes (default %(default)s)")
+    p.add_argument("--max-videos", type=positive_int, default=None, help="use only the first N videos")
+    p.add_argument("--max-epochs", type=nonnegative_int, default=None, help="cap on E_c for every run (default: none)")
+    p.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seed of every run (selection and training)")
     p.add_argument("--summary-only", action="store_true",
                    help="write the summary of the runs finished so far without running any")
+    add_device_arguments(p)
 
 
 def find_videos(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -44,14 +48,10 @@ def find_videos(args: argparse.Namespace) -> list[tuple[str, str]]:
 
         generate_benchmark_set(args.synth_root, seed=args.synth_seed, workers=args.workers)
         files = [f for s in BENCHMARK_SET if s.path.startswith("targets/") for f in annotation_files(args.synth_root, s.key)]
-    elif args.data.is_file():
-        files = [args.data]
-    elif (args.data / "posetrack_data" / args.split).is_dir():
-        files = sorted((args.data / "posetrack_data" / args.split).glob("*.json"))
-    elif args.data.is_dir():
-        files = sorted(args.data.glob("*.json"))
     else:
-        raise FileNotFoundError(f"--data {args.data} does not exist")
+        from vatl.data.formats.discover import annotation_files
+
+        files = annotation_files(args.data, args.split)
     if not files:
         raise ValueError(f"no video JSON found under {args.data}")
     files = files[: args.max_videos] if args.max_videos else files
@@ -62,10 +62,16 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from vatl.bench.runner import finished_result, make_jobs, run_jobs
-    from vatl.bench.specs import parse_spec, parse_specs
+    from vatl.bench.specs import parse_specs
     from vatl.bench.summary import write_summary
+    from vatl.criteria.spec import parse_spec
     from vatl.estimator.checkpoint import default_checkpoint_path
+    from vatl.estimator.device import configure_threads, resolve_device
+    from vatl.fileio import ensure_folder
 
+    configure_threads(args.threads or 1)  # as each worker process: one thread per run
+    resolve_device(args.device)
+    ensure_folder(args.out, "benchmark folder")
     console = Console()
     start = time.perf_counter()
     specs = parse_specs(args.criteria)
@@ -73,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or default_checkpoint_path()
     videos = find_videos(args)
     config = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
-    jobs = make_jobs(videos, specs, args.out, checkpoint, args.seed, config, thetas, parse_spec(args.stop_criterion))
+    jobs = make_jobs(videos, specs, args.out, checkpoint, args.seed, config, thetas, parse_spec(args.stop_criterion),
+                     device=args.device)
     console.print(f"[bold]vatl bench[/bold]: {len(videos)} videos × {len(specs)} criteria"
                   + (f" + {len(thetas)} stopping runs per video" if thetas else "")
                   + f" = {len(jobs)} runs, {args.workers} workers → {args.out}")

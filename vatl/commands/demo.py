@@ -11,6 +11,9 @@ import argparse
 import time
 from pathlib import Path
 
+from vatl.commands._args import positive_int
+from vatl.estimator.device import add_device_arguments
+
 HELP = "run the paper's method (THC+WPU+DUW) against Random on an embedded synthetic video"
 
 DEMO_DOMAIN = "night"
@@ -20,10 +23,10 @@ DEMO_CRITERIA = ("thc+wpu+duw", "random")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/demo"), help="output folder (default %(default)s)")
     p.add_argument("--domain", default=DEMO_DOMAIN, help="synthetic target domain (default %(default)s)")
-    p.add_argument("--frames", type=int, default=40, help="frames of the demo video (default %(default)s)")
+    p.add_argument("--frames", type=positive_int, default=40, help="frames of the demo video (default %(default)s)")
     p.add_argument("--criteria", default=",".join(DEMO_CRITERIA), help="criteria to compare (default %(default)s)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    add_device_arguments(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +37,12 @@ def run(args: argparse.Namespace) -> int:
     from vatl.data.synthetic.benchmark_set import IMAGE_SIZE
     from vatl.data.synthetic.generate import run_jobs, video_jobs
     from vatl.estimator.checkpoint import default_checkpoint_path
+    from vatl.estimator.device import configure_threads, resolve_device
+    from vatl.fileio import ensure_folder
 
+    configure_threads(args.threads or 1)  # as each worker process: one thread per run
+    resolve_device(args.device)  # a clear error before any work
+    ensure_folder(args.out)
     console = Console()
     start = time.perf_counter()
     criteria = [c.strip() for c in args.criteria.split(",") if c.strip()]
@@ -60,33 +68,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_criterion(video_path: str, checkpoint: str, criterion: str, seed: int, out: Path, device: str) -> dict:
-    """One ATL run of the demo (in a worker process), printing its cycle rows prefixed by the criterion."""
-    import torch
+def run_criterion(job: tuple[str, str, str, int, str, str]) -> dict:
+    """One ATL run of the demo (in a worker process), printing its cycle rows prefixed by the criterion.
 
-    from vatl.atl.config import ATLConfig
-    from vatl.atl.oracle import SimulatedOracle
-    from vatl.atl.session import ATLSession
+    job: (video path, checkpoint, criterion, seed, run folder, device)."""
+    from vatl.atl.runner import RunSpec, run_simulated
     from vatl.commands._progress import CycleTable
-    from vatl.data.formats import load_video
-    from vatl.estimator.checkpoint import load_checkpoint
 
-    torch.set_num_threads(1)
-    video = load_video(video_path)
-    model = load_checkpoint(checkpoint, device=device)
-    config = ATLConfig(criterion=criterion, seed=seed, device=device)
+    video_path, checkpoint, criterion, seed, out, device = job
+    spec = RunSpec(video_path, out, {"criterion": criterion, "seed": seed}, checkpoint, device)
     with CycleTable(title=f"{criterion}: cycles", prefix=f"{criterion:>12} ") as table:
-        session = ATLSession(video, model, config, Path(out) / criterion, progress=table.on_event)
-        return session.run(SimulatedOracle(video))
+        return run_simulated(spec, progress=table.on_event)
 
 
 def run_side_by_side(video_path: str, checkpoint: str, criteria: list[str], seed: int, out: Path,
                      device: str) -> dict[str, dict]:
-    """The criteria's runs in parallel processes (two cores: two runs at a time)."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """The criteria's runs in parallel processes (two cores: two runs at a time), one torch thread each."""
+    from vatl.parallel import run_parallel
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(len(criteria), 2), mp_context=ctx) as pool:
-        futures = {c: pool.submit(run_criterion, video_path, checkpoint, c, seed, out, device) for c in criteria}
-        return {c: f.result() for c, f in futures.items()}
+    jobs = [(video_path, checkpoint, c, seed, str(Path(out) / c), device) for c in criteria]
+    results = run_parallel(run_criterion, jobs, workers=min(len(criteria), 2), catch=False)
+    return dict(zip(criteria, results))

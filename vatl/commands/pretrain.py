@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from vatl.commands._args import nonnegative_float, nonnegative_int, positive_float, positive_int
+
 HELP = "pretrain a heatmap pose estimator on a dataset folder (validation AP each epoch, resumable)"
 
 DEFAULT_OUT = Path("runs/pretrain")
@@ -28,18 +30,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--val", default=None, help="validation dataset (default: DATA's --val-split)")
     parser.add_argument("--val-split", default="val", help="validation split under the root (default: val)")
     parser.add_argument("--no-val", action="store_true", help="skip validation")
-    parser.add_argument("--max-val-videos", type=int, default=0, help="validate on the first N videos (0: all)")
+    parser.add_argument("--max-val-videos", type=nonnegative_int, default=0, help="validate on the first N videos (0: all)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
     parser.add_argument("--model", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="architecture preset")
     parser.add_argument("--init", type=Path, default=None,
                         help="start from this checkpoint (ours, SimpleBaseline or MMPose) instead of random weights")
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=PRETRAIN_CONFIG.batch_size)
-    parser.add_argument("--lr", type=float, default=PRETRAIN_CONFIG.lr, help="backbone learning rate")
-    parser.add_argument("--lr-multipliers", type=float, nargs=3, default=list(PRETRAIN_CONFIG.lr_multipliers),
+    parser.add_argument("--epochs", type=nonnegative_int, default=30)
+    parser.add_argument("--batch-size", type=positive_int, default=PRETRAIN_CONFIG.batch_size)
+    parser.add_argument("--lr", type=positive_float, default=PRETRAIN_CONFIG.lr, help="backbone learning rate")
+    parser.add_argument("--lr-multipliers", type=positive_float, nargs=3, default=list(PRETRAIN_CONFIG.lr_multipliers),
                         metavar=("BACKBONE", "HEAD", "FINAL"))
-    parser.add_argument("--weight-decay", type=float, default=PRETRAIN_CONFIG.weight_decay)
-    parser.add_argument("--gamma", type=float, default=PRETRAIN_CONFIG.gamma, help="lr decay per epoch")
+    parser.add_argument("--weight-decay", type=nonnegative_float, default=PRETRAIN_CONFIG.weight_decay)
+    parser.add_argument("--gamma", type=positive_float, default=PRETRAIN_CONFIG.gamma, help="lr decay per epoch")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-resume", action="store_true", help="start over even if OUT/last.pt exists")
     parser.add_argument("--export", type=Path, default=None,
@@ -65,21 +67,24 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from vatl.data.formats.discover import annotation_files
     from vatl.estimator.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
     from vatl.estimator.device import configure_threads, resolve_device
     from vatl.estimator.models import build_model
-    from vatl.estimator.pretrain import TrainingSet, dataset_files, load_videos, pretrain, seed_everything
+    from vatl.estimator.pretrain import TrainingSet, load_videos, pretrain, seed_everything
     from vatl.estimator.train import PRETRAIN_CONFIG, TrainConfig
+    from vatl.fileio import ensure_folder
 
     console = Console()
     configure_threads(args.threads)
     device = resolve_device(args.device)
+    ensure_folder(args.out)
     data = Path(args.data) if args.data else default_source_dataset(console)
-    train_files = dataset_files(data, args.split)
+    train_files = annotation_files(data, args.split)
     val_files: list[Path] = []
     if not args.no_val:
         try:
-            val_files = dataset_files(Path(args.val) if args.val else data, args.val_split)
+            val_files = annotation_files(Path(args.val) if args.val else data, args.val_split)
         except FileNotFoundError:
             if args.val:
                 raise

@@ -6,6 +6,8 @@ import argparse
 import time
 from pathlib import Path
 
+from vatl.commands._args import positive_int
+
 HELP = "generate synthetic videos with exact ground truth (a named domain, or the standard benchmark set)"
 
 
@@ -16,12 +18,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--benchmark-set", action="store_true",
                    help="write the standard set: source train/val and the target-domain test videos")
     p.add_argument("--domain", default="source", help=f"domain: {', '.join(DOMAINS)} (default %(default)s)")
-    p.add_argument("--videos", type=int, default=4, help="number of videos (default %(default)s)")
-    p.add_argument("--frames", type=int, default=40, help="frames per video (default %(default)s)")
+    p.add_argument("--videos", type=positive_int, default=4, help="number of videos (default %(default)s)")
+    p.add_argument("--frames", type=positive_int, default=40, help="frames per video (default %(default)s)")
     p.add_argument("--size", default="384x288", help="frame size WIDTHxHEIGHT (default %(default)s)")
     p.add_argument("--split", default="val", help="PoseTrack split folder (default %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="same seed, same files (default %(default)s)")
-    p.add_argument("--workers", type=int, default=2, help="parallel processes (default %(default)s)")
+    p.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default %(default)s)")
     p.add_argument("--list-domains", action="store_true", help="list the domains and exit")
 
 
@@ -33,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from vatl.data.synthetic.benchmark_set import benchmark_jobs
     from vatl.data.synthetic.domains import DOMAINS, get_domain
     from vatl.data.synthetic.generate import parse_size, run_jobs, video_jobs
+    from vatl.fileio import ensure_folder
 
     console = Console()
     if args.list_domains:
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise ValueError("--out is required: the folder to write the videos to")
+    ensure_folder(args.out)
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     if args.benchmark_set:

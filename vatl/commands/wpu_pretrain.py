@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from vatl.commands._args import nonnegative_float, nonnegative_int, positive_float, positive_int
+
 HELP = "pretrain the WPU pose autoencoder on ground-truth poses (PoseTrack-layout JSON folders)"
 
 
@@ -16,13 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "under runs/synthetic if missing)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output .pt (default: vatl/assets/wpu_<keypoint set>.pt, the shipped default)")
-    parser.add_argument("--epochs", type=int, default=300, help="training epochs (default 300, as published)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--heldout", type=float, default=0.2,
+    parser.add_argument("--epochs", type=nonnegative_int, default=300, help="training epochs (default 300, as published)")
+    parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    parser.add_argument("--batch-size", type=positive_int, default=64)
+    parser.add_argument("--heldout", type=nonnegative_float, default=0.2,
                         help="fraction of the videos held out to check the AE (default 0.2)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads (default 2)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -60,7 +60,7 @@ class SelectionContext:
     scores: per-sample scores streamed from the pass, name -> (N,) (see :func:`collect_scores`).
     cycle: ATL cycle index c (0 = first).
     G: G of the previous cycle (mean OKS of its query), None at cycle 0.
-    labeled_fraction: |L| / N (default: computed from ``labeled``).
+    labeled_fraction: |L| / |L ∪ U| (default: computed from the masks).
     label_keypoints: (N, K, 3) x, y, v; rows of labeled samples hold their labels (WPU fine-tuning).
     """
 
@@ -102,8 +102,9 @@ class SelectionContext:
         for name, s in self.scores.items():
             if np.shape(s) != (n,):
                 raise ValueError(f"score {name!r} must be ({n},), got {np.shape(s)}")
-        if self.labeled_fraction is None:
-            self.labeled_fraction = float(self.labeled.mean()) if n else 0.0
+        if self.labeled_fraction is None:  # of the samples in play (excluded ones are neither)
+            in_play = int((self.labeled | self.unlabeled).sum())
+            self.labeled_fraction = float(self.labeled.sum() / in_play) if in_play else 0.0
         if self.label_keypoints is not None:
             self.label_keypoints = np.asarray(self.label_keypoints, dtype=np.float64)
             if self.label_keypoints.shape != (n, k, 3):
@@ -111,14 +112,19 @@ class SelectionContext:
 
     @classmethod
     def from_labels(cls, video: Video, labels: LabelStore, keypoints: np.ndarray, features: np.ndarray,
-                    budget: int, rng: np.random.Generator, **kwargs) -> SelectionContext:
-        """A context whose masks and label keypoints come from a :class:`LabelStore`."""
+                    budget: int, rng: np.random.Generator, excluded: np.ndarray | None = None,
+                    **kwargs) -> SelectionContext:
+        """A context whose masks and label keypoints come from a :class:`LabelStore`.
+
+        excluded: (N,) bool, samples neither labeled nor in the pool (rejected: not a person).
+        """
         n = video.num_samples
         labeled = labels.mask(n)
         label_kp = np.zeros((n, video.keypoint_set.num_keypoints, 3))
         for i, label in labels.labels.items():
             label_kp[i] = label.keypoints
-        return cls(video=video, unlabeled=~labeled, labeled=labeled, budget=budget, keypoints=keypoints,
+        unlabeled = ~labeled if excluded is None else ~labeled & ~np.asarray(excluded, dtype=bool)
+        return cls(video=video, unlabeled=unlabeled, labeled=labeled, budget=budget, keypoints=keypoints,
                    features=features, rng=rng, label_keypoints=label_kp, **kwargs)
 
     @property

@@ -7,8 +7,8 @@ The keypoint slots used are those that can carry a label (PoseTrack21's ears are
 
 THC_t = (1/K) Σ_k SAD(H_{t−1}^k, H_t^k) + (1/K) Σ_k SAD(H_t^k, H_{t+1}^k), every heatmap in its own
 sample's crop frame. It is computed while the estimator pass streams (:class:`THCConsumer`), holding
-only the heatmaps whose neighbours have not arrived yet: in :meth:`Video.temporal_order` that is about
-one heatmap per track; in any other order it stays correct and holds more.
+only the heatmaps whose neighbours have not arrived yet: in the pass's frame order that is at most one
+heatmap per track (the previous frame's persons); in any other order it stays correct and may hold more.
 
 TPC_t = the number of joints whose decoded position moves more than ``threshold · sqrt(box area)``
 (0.01 as in the published code, the sample's own box) to the previous sample, plus the same to the next.

@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -26,6 +25,7 @@ from vatl.criteria.wpu import (
     train_autoencoder,
     trainable,
 )
+from vatl.data.formats.discover import annotation_files_of
 from vatl.skeletons import KeypointSet
 
 log = logging.getLogger(__name__)
@@ -90,29 +90,13 @@ class PoseSet:
         return PoseSet(self.keypoint_set, self.keypoints[mask], self.boxes[mask], self.video[mask], self.names)
 
 
-def annotation_files(folders: Iterable[str | os.PathLike]) -> list[Path]:
-    """Every ``*.json`` directly in the folders (a file given directly is taken as is), sorted."""
-    files: list[Path] = []
-    for folder in folders:
-        p = Path(folder)
-        if p.is_file():
-            files.append(p)
-        elif p.is_dir():
-            files.extend(sorted(p.glob("*.json")))
-        else:
-            raise FileNotFoundError(f"pose folder {p} does not exist")
-    if not files:
-        raise FileNotFoundError(f"no annotation JSON in {', '.join(map(str, folders))}")
-    return files
-
-
 def load_poses(folders: Iterable[str | os.PathLike]) -> PoseSet:
     """The trainable ground-truth poses of every video in the folders (one keypoint set for all)."""
     from vatl.data.formats import load_video
 
     kps, boxes, vids, names = [], [], [], []
     keypoint_set: KeypointSet | None = None
-    for i, path in enumerate(annotation_files(folders)):
+    for i, path in enumerate(annotation_files_of(folders)):
         video = load_video(path)
         if keypoint_set is None:
             keypoint_set = video.keypoint_set

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vatl.data.formats._records import record_error
 from vatl.data.video import Video
+from vatl.fileio import write_atomic
 
 
 def load_json(path: str | os.PathLike) -> dict[str, Any]:
@@ -43,18 +45,7 @@ def dump_json(data: Any, path: str | os.PathLike) -> Path:
     p = Path(path)
     if p.is_dir():
         raise IsADirectoryError(f"{p}: is a directory; give the path of the JSON file to write")
-    text = json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n"
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return p
+    return write_atomic(p, json.dumps(data, allow_nan=False, ensure_ascii=False) + "\n")
 
 
 def natural_key(text: str) -> tuple:
@@ -63,14 +54,34 @@ def natural_key(text: str) -> tuple:
 
 
 def relative_file_name(path: Path | None, root: Path, fallback: str) -> str:
-    """``path`` relative to ``root`` with forward slashes (``..`` allowed); ``fallback`` if no path."""
+    """``path`` relative to ``root`` with forward slashes when it lies inside ``root``, else absolute (a
+    reader refuses names that leave their root: such a file is read with the images' folder named as its
+    image root); ``fallback`` if no path."""
     if path is None:
         return fallback
-    return Path(os.path.relpath(Path(path).absolute(), Path(root).absolute())).as_posix()
+    absolute, base = os.path.abspath(path), os.path.abspath(root)
+    if os.path.commonpath([absolute, base]) != base:
+        return Path(absolute).as_posix()
+    return Path(os.path.relpath(absolute, base)).as_posix()
 
 
 def join_image_path(root: Path, file_name: str) -> Path:
-    return Path(os.path.normpath(Path(root) / file_name))
+    """``root / file_name``, normalised; ValueError when it leaves ``root`` (``..`` or an absolute path
+    elsewhere). The check is on the names, so symbolic links inside the root may point anywhere."""
+    base = os.path.abspath(root)
+    joined = os.path.normpath(os.path.join(base, file_name))
+    if os.path.commonpath([base, joined]) != base:
+        raise ValueError(f"{file_name!r} lies outside the image root {base}; image paths must stay inside it "
+                         "(name the folder that holds the images as the image root: image_root= / --image-root)")
+    return Path(joined)
+
+
+def image_path(path: Path, index: int, image: Mapping[str, Any], root: Path, file_name: str) -> Path:
+    """:func:`join_image_path` for ``images[index]`` of the file ``path``; errors name the record and field."""
+    try:
+        return join_image_path(root, file_name)
+    except ValueError as exc:
+        raise record_error(path, "images", index, image, "file_name", str(exc)) from None
 
 
 def missing_frames(video: Video) -> list[Path]:

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from vatl.data.bounds import VISIBILITY_VALUES, allowed_region, describe_region, outside
+
 
 def where(kind: str, index: int, record: Mapping[str, Any]) -> str:
     """``annotations[12] (id=7)`` — how errors name a record."""
@@ -75,6 +77,36 @@ def parse_keypoints(path: Path, index: int, record: Mapping[str, Any], k: int) -
                            f"missing (expected {3 * k} numbers: x, y, v for {k} keypoints)")
     flat = parse_numbers(path, "annotations", index, record, "keypoints", 3 * k, f"x, y, v for {k} keypoints")
     return flat.reshape(k, 3)
+
+
+def check_plausible(path: Path, index: int, record: Mapping[str, Any], kp: np.ndarray, box: np.ndarray | None,
+                    width: int = 0, height: int = 0) -> None:
+    """Visibility flags in {0, 1, 2} and labeled joints and the box inside the plausible region of the image
+    (:mod:`vatl.data.bounds`); a ValueError naming the record, the field and the joint otherwise.
+
+    A prediction record (one with a ``score``, as vatl and COCO results write them) carries a confidence
+    (any number: a heatmap maximum) in place of v.
+    """
+    v = kp[:, 2]
+    allowed = np.isfinite(v) if "score" in record else np.isin(v, VISIBILITY_VALUES)
+    bad = np.flatnonzero(~allowed)
+    if len(bad):
+        j = int(bad[0])
+        raise record_error(path, "annotations", index, record, "keypoints",
+                           f"keypoint {j}: visibility v = {v[j]:g}; expected 0 (not labeled), 1 (occluded) or 2 (visible)")
+    region = allowed_region(width, height)
+    far = np.flatnonzero(outside(kp[:, :2], region) & (v > 0))
+    if len(far):
+        j = int(far[0])
+        raise record_error(path, "annotations", index, record, "keypoints",
+                           f"keypoint {j} at ({kp[j, 0]:g}, {kp[j, 1]:g}) lies outside "
+                           f"{describe_region(region, width, height)}")
+    if box is not None:  # a box must overlap the region and be no larger than it
+        x0, x1, y0, y1 = region
+        overlaps = box[0] < x1 and box[0] + box[2] > x0 and box[1] < y1 and box[1] + box[3] > y0
+        if not overlaps or box[2] > x1 - x0 or box[3] > y1 - y0:
+            raise record_error(path, "annotations", index, record, "bbox",
+                               f"{box.tolist()} does not fit {describe_region(region, width, height)}")
 
 
 def parse_bbox(path: Path, index: int, record: Mapping[str, Any]) -> np.ndarray | None:

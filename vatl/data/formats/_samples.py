@@ -10,7 +10,14 @@ from typing import Any
 
 import numpy as np
 
-from vatl.data.formats._records import box_from_keypoints, parse_bbox, parse_keypoints, record_error, require_int
+from vatl.data.formats._records import (
+    box_from_keypoints,
+    check_plausible,
+    parse_bbox,
+    parse_keypoints,
+    record_error,
+    require_int,
+)
 from vatl.data.video import Frame, Video
 from vatl.skeletons import KeypointSet
 
@@ -112,6 +119,7 @@ def collect_samples(path: Path, annotations: Sequence[Mapping[str, Any]], frame_
         if box[2] <= 0 or box[3] <= 0:
             out.skip(SKIP_EMPTY_BOX)
             continue
+        check_plausible(path, i, rec, kp, box, frames[frame].width, frames[frame].height)
         out.frame_index.append(frame)
         out.track_id.append(track)
         out.boxes.append(box)

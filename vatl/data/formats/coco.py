@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from vatl.data.formats._categories import builtin_set_for_names, category_dict, keypoint_set_from_category
-from vatl.data.formats._files import check_frames_exist, join_image_path, load_json, natural_key, relative_file_name
+from vatl.data.formats._files import check_frames_exist, image_path, load_json, natural_key, relative_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_CROWD, SKIP_OTHER_CATEGORY, build_video, collect_samples, image_index_by_id
 from vatl.data.formats._writing import add_scores, num, numbers, unique_image_ids, write_format
@@ -150,7 +150,8 @@ def _frame(path: Path, index: int, image: Mapping[str, Any], root: Path) -> Fram
     file_name = image.get("file_name")
     size = {k: require_int(path, "images", index, image, k) if image.get(k) is not None else 0
             for k in ("width", "height")}
-    return Frame(path=join_image_path(root, file_name) if isinstance(file_name, str) and file_name else None,
+    return Frame(path=image_path(path, index, image, root, file_name) if isinstance(file_name, str) and file_name
+                 else None,
                  image_id=require_int(path, "images", index, image, "id"),
                  width=size["width"], height=size["height"], is_labeled=True)
 

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from vatl.data.formats._categories import is_jrdb_names
-from vatl.data.formats._files import check_frames_exist, join_image_path, load_json, relative_file_name
+from vatl.data.formats._files import check_frames_exist, image_path, load_json, relative_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_CROWD, build_video, collect_samples, image_index_by_id
 from vatl.data.formats._writing import add_scores, numbers, write_format
@@ -139,13 +139,17 @@ def _check_category(path: Path, categories: list[dict]) -> None:
 
 
 def _frame(path: Path, index: int, image: Mapping[str, Any], root: Path, annotated: bool) -> Frame:
+    """One stitched image; its width is at least :data:`PANORAMA_WIDTH` (the released ``width`` fields say
+    752 for the 3760-pixel panoramas)."""
     file_name = image.get("file_name")
     if not isinstance(file_name, str) or not file_name:
         raise record_error(path, "images", index, image, "file_name", "missing (expected the image path)")
     size = {k: require_int(path, "images", index, image, k) if image.get(k) is not None else 0
             for k in ("width", "height")}
-    return Frame(path=join_image_path(root, file_name), image_id=require_int(path, "images", index, image, "id"),
-                 width=size["width"], height=size["height"], is_labeled=annotated)
+    return Frame(path=image_path(path, index, image, root, file_name),
+                 image_id=require_int(path, "images", index, image, "id"),
+                 width=max(size["width"], PANORAMA_WIDTH) if size["width"] else 0, height=size["height"],
+                 is_labeled=annotated)
 
 
 def write_jrdb(video: Video, json_path: str | os.PathLike, keypoints: np.ndarray | None = None,

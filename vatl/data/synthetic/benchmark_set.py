@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from vatl.data.formats.discover import annotation_files as discovered_files
 from vatl.data.synthetic.domains import TARGET_DOMAINS
 from vatl.data.synthetic.generate import VideoJob, VideoResult, run_jobs, video_jobs
 
@@ -64,7 +65,8 @@ def annotation_files(root: str | os.PathLike, key: str) -> list[Path]:
     subset = next((s for s in BENCHMARK_SET if s.key == key), None)
     if subset is None:
         raise ValueError(f"unknown benchmark subset {key!r}; known: {', '.join(s.key for s in BENCHMARK_SET)}")
-    return sorted((subset_root(root, subset) / "posetrack_data" / subset.split).glob("*.json"))
+    folder = subset_root(root, subset) / "posetrack_data" / subset.split
+    return discovered_files(folder) if folder.is_dir() else []
 
 
 def benchmark_jobs(root: str | os.PathLike, seed: int = 0) -> list[VideoJob]:

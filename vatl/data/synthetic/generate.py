@@ -13,11 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import zlib
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -32,6 +30,8 @@ from vatl.data.synthetic.labels import frame_annotations
 from vatl.data.synthetic.render import render_frames, sample_style
 from vatl.data.synthetic.scene import Scene, sample_scene
 from vatl.data.video import Frame, Video
+from vatl.fileio import write_atomic
+from vatl.parallel import run_parallel
 from vatl.skeletons import POSETRACK21
 
 log = logging.getLogger(__name__)
@@ -228,10 +228,6 @@ def run_job(job: VideoJob) -> VideoResult:
     return VideoResult(job.key, str(job.json_path), synth.num_frames, synth.num_samples, sha256_of(job.json_path))
 
 
-def _worker_init() -> None:
-    cv2.setNumThreads(1)
-
-
 def load_manifest(root: Path) -> dict:
     path = Path(root) / MANIFEST
     if not path.is_file():
@@ -245,11 +241,7 @@ def load_manifest(root: Path) -> dict:
 
 
 def _save_manifest(root: Path, manifest: dict) -> None:
-    path = Path(root) / MANIFEST
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(Path(root) / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True) + "\n")
 
 
 def is_up_to_date(job: VideoJob, manifest: dict) -> bool:
@@ -295,19 +287,10 @@ def run_jobs(jobs: Iterable[VideoJob], workers: int = 2,
         if on_done is not None:
             on_done(result)
 
-    if workers <= 1 or len(todo) <= 1:
-        for i in todo:
-            record(i, run_job(jobs[i]))
-    else:
-        # spawn, not fork: a forked child inherits the parent's OpenCV / OpenMP thread pools and can
-        # deadlock (seen in the test suite); scripts calling this need the usual __main__ guard
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
-            # longest first: better balance across the workers
-            order = sorted(todo, key=lambda i: -jobs[i].num_frames * jobs[i].width * jobs[i].height)
-            futures = {pool.submit(run_job, jobs[i]): i for i in order}
-            for fut in as_completed(futures):
-                record(futures[fut], fut.result())
+    # longest first: better balance across the workers
+    order = sorted(todo, key=lambda i: -jobs[i].num_frames * jobs[i].width * jobs[i].height)
+    run_parallel(run_job, [jobs[i] for i in order], workers, catch=False,
+                 on_done=lambda position, result, error: record(order[position], result))
     return [results[i] for i in range(len(jobs))]
 
 
