@@ -12,7 +12,11 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,blazepose]'
+	$(BIN)/pip install --quiet -e '.[test,blazepose,formats,explain]'
+	# the trackers of vatl.video, without their opencv-python requirement (their needs are in pyproject.toml)
+	$(BIN)/pip install --quiet --no-deps trackers==2.6.1 supervision==0.31.2
+	# BlazePose's landmark model and person detector, read out of the mediapipe wheel once and cached
+	$(BIN)/vatl blazepose fetch
 	touch $(STAMP)
 
 demo: $(STAMP)

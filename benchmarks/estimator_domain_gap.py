@@ -1,11 +1,14 @@
-"""The domain gap of a checkpoint: AP@0.6 on the synthetic source validation set and on each target domain.
+"""The domain gap of checkpoints: AP@0.6 on the synthetic source validation set and on each target domain.
 
 Run from the repo root::
 
-    .venv/bin/python benchmarks/estimator_domain_gap.py [--checkpoint vatl/assets/default_cpu_small.pt]
-        [--root runs/synthetic] [--threads 1]
+    .venv/bin/python benchmarks/estimator_domain_gap.py
+        [--checkpoints vatl/assets/default_cpu_small.pt vatl/assets/fastpose_cpu_small.pt] [--root runs/synthetic]
+        [--threads 1]
 
-The benchmark set is generated under ``--root`` if missing (``vatl synth --benchmark-set``, seed 0).
+Default checkpoints: the embedded ones (SimpleBaseline ``cpu_small``, and FastPose ``fastpose_cpu_small``
+when present). The benchmark set is generated under ``--root`` if missing (``vatl synth --benchmark-set``,
+seed 0); each checkpoint must have been trained on exactly its source set (annotations fingerprint).
 Per video: raw COCO keypoint AP (ground-truth boxes, one prediction per person, score = mean joint
 confidence) at OKS 0.6 and averaged over 0.5:0.95; per domain: the mean over its videos (as the paper
 averages per-video AP). Writes docs/domain_gap.md and benchmarks/results/estimator_domain_gap.json.
@@ -14,7 +17,6 @@ averages per-video AP). Writes docs/domain_gap.md and benchmarks/results/estimat
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -24,8 +26,10 @@ import torch
 from vatl.data.annotations import Predictions
 from vatl.data.formats import load_video
 from vatl.data.synthetic import BENCHMARK_SET, annotation_files, generate_benchmark_set
-from vatl.estimator.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
+from vatl.estimator.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, read_checkpoint
 from vatl.estimator.estimate import estimate
+from vatl.estimator.fastpose import EMBEDDED_CHECKPOINT as FASTPOSE_CHECKPOINT
+from vatl.fileio import write_atomic, write_json
 from vatl.metrics.ap import evaluate_video
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,41 +51,60 @@ def evaluate_subset(model, files: list[Path], flip_test: bool) -> dict:
             "AP@0.6_max": float(max(v["AP@0.6"] for v in per_video)), "per_video": per_video}
 
 
-def markdown(result: dict) -> str:
-    rec = result["checkpoint_record"]
+def markdown(results: list[dict], seconds: float) -> str:
+    """docs/domain_gap.md: one table with every checkpoint's rows side by side per domain, then how each was made."""
+    names = ", ".join(f"`vatl/assets/{Path(r['checkpoint']).name}` ({r['backend']} `{r['model']}`)" for r in results)
     lines = [
-        "# Domain gap of the embedded default estimator",
+        "# Domain gap of the embedded estimators",
         "",
-        "AP of the embedded CPU checkpoint (`vatl/assets/" + Path(result["checkpoint"]).name + "`, pretrained on "
-        "the synthetic source domain only) on the source validation set and on each target domain of the "
-        "standard synthetic benchmark set, before any adaptation. Ground-truth boxes; per-video COCO keypoint AP "
-        "(stock pycocotools through `vatl.metrics`), averaged over the videos of a domain; the min–max column "
-        "is the spread of per-video AP@0.6.",
+        f"AP of the embedded CPU checkpoints — {names} — each pretrained on the synthetic source domain only, on "
+        "the source validation set and on each target domain of the standard synthetic benchmark set, before any "
+        "adaptation (zero-shot). Ground-truth boxes; per-video COCO keypoint AP (stock pycocotools through "
+        "`vatl.metrics`), averaged over the videos of a domain; the min–max column is the spread of per-video "
+        "AP@0.6. This table is measured by the script below with the current code; the training curves under "
+        "each checkpoint are its own record, measured when it was trained (epoch seconds: wall time on the shared "
+        "machine).",
         "",
-        "| data | videos | samples | AP@0.6 | AP@0.6 min–max | AP@0.5 | AP (0.5:0.95) | AP@0.6 flip test |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| data | model | videos | samples | AP@0.6 | AP@0.6 min–max | AP@0.5 | AP (0.5:0.95) | AP@0.6 flip test |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, row in result["subsets"].items():
-        flip = result["subsets_flip"].get(name, {})
-        lines.append(f"| {name} | {row['videos']} | {row['samples']} | {row['AP@0.6']:.1f} | "
-                     f"{row['AP@0.6_min']:.1f}–{row['AP@0.6_max']:.1f} | {row['AP@0.5']:.1f} | {row['AP']:.1f} | "
-                     f"{flip.get('AP@0.6', float('nan')):.1f} |")
+    for subset in results[0]["subsets"]:
+        for result in results:
+            row, flip = result["subsets"][subset], result["subsets_flip"].get(subset, {})
+            lines.append(f"| {subset} | {result['backend']} `{result['model']}` | {row['videos']} | {row['samples']} | "
+                         f"{row['AP@0.6']:.1f} | {row['AP@0.6_min']:.1f}–{row['AP@0.6_max']:.1f} | "
+                         f"{row['AP@0.5']:.1f} | {row['AP']:.1f} | {flip.get('AP@0.6', float('nan')):.1f} |")
+    for result in results:
+        lines += ["", *how_it_was_made(result)]
     lines += [
         "",
-        "## How the checkpoint was made",
+        "Regenerate this page: `.venv/bin/python benchmarks/estimator_domain_gap.py` "
+        f"({seconds:.0f} s on this machine).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def how_it_was_made(result: dict) -> list[str]:
+    rec = result["checkpoint_record"]
+    exported = "the best validation epoch exported" if "--export-from best" in rec.get("command", "") else \
+        "the last one exported (no model selection on the validation set"
+    return [
+        f"## How `{Path(result['checkpoint']).name}` was made",
         "",
         f"- command: `{rec.get('command', '?')}`",
-        f"- seed: {rec.get('seed', '?')}; epochs: {rec.get('epochs', '?')}, the last one exported (no model "
-        f"selection on the validation set; best validation epoch: {rec.get('best_epoch', '?')}); training samples: "
-        f"{rec.get('train_samples', '?')} from "
+        f"- seed: {rec.get('seed', '?')}; epochs: {rec.get('epochs', '?')}, {exported}; best validation epoch: "
+        f"{rec.get('best_epoch', '?')}); training samples: {rec.get('train_samples', '?')} from "
         f"{rec.get('train_videos', '?')} videos (annotations sha256 "
         f"`{str(rec.get('train_annotations_sha256', '?'))[:16]}…`); torch {rec.get('torch', '?')}, "
-        f"threads {rec.get('threads', '?')}",
+        f"threads {rec.get('threads', '?')}; {sum(h['seconds'] for h in rec.get('history', [])) / 60:.0f} min of "
+        "training and validation in total",
         "- data: the standard synthetic benchmark set, `vatl synth --benchmark-set --out runs/synthetic --seed 0` "
         "(`vatl pretrain` without DATA generates it there if missing)",
-        f"- model: `{result['model']}`, input {result['input_size'][0]}×{result['input_size'][1]}, heatmaps "
-        f"{result['heatmap_size'][0]}×{result['heatmap_size'][1]}, {result['parameters']:,} parameters; stored "
-        "as float32",
+        f"- model: {result['backend']} `{result['model']}`, input {result['input_size'][0]}×{result['input_size'][1]}, "
+        f"heatmaps {result['heatmap_size'][0]}×{result['heatmap_size'][1]}, {result['parameters']:,} parameters, "
+        f"{result['feature_dim']}-d feature; stored as {result['stored_dtype']} "
+        f"({result['file_bytes'] / 1e6:.1f} MB)",
         "",
         "Training curve (source validation set, every 5th epoch and the last):",
         "",
@@ -90,17 +113,43 @@ def markdown(result: dict) -> str:
         *[f"| {h['epoch']} | {h['loss']:.6f} | {h['lr']:.2e} | {h.get('val_AP@0.6', float('nan')):.1f} | "
           f"{h.get('val_AP', float('nan')):.1f} | {h['seconds']:.0f} |"
           for h in rec.get("history", []) if h["epoch"] % 5 == 0 or h["epoch"] in (1, len(rec["history"]))],
-        "",
-        "Regenerate this page: `.venv/bin/python benchmarks/estimator_domain_gap.py` "
-        f"({result['seconds']:.0f} s on this machine).",
-        "",
     ]
-    return "\n".join(lines)
+
+
+def evaluate_checkpoint(path: Path, root: Path) -> dict:
+    """Every subset of the benchmark set, with and without the flip test, for one checkpoint."""
+    from vatl.commands.pretrain import files_sha256
+
+    model = load_checkpoint(path)
+    trained_on = model.record.get("train_annotations_sha256")
+    now = files_sha256(annotation_files(root, "source/train"))
+    if trained_on != now:
+        raise SystemExit(f"the synthetic source set under {root} is not the one {path} was trained on "
+                         f"(annotations sha256 {now[:16]}… vs {str(trained_on)[:16]}…): the generator changed; "
+                         "retrain with the command in the checkpoint's record")
+    keys = ["source/val"] + [s.key for s in BENCHMARK_SET if s.path.startswith("targets/")]
+    subsets, subsets_flip = {}, {}
+    for key in keys:
+        files = annotation_files(root, key)
+        name = "source (val)" if key == "source/val" else key.split("/")[1]
+        subsets[name] = evaluate_subset(model, files, flip_test=False)
+        subsets_flip[name] = {k: v for k, v in evaluate_subset(model, files, flip_test=True).items()
+                              if k != "per_video"}
+        print(f"{model.config.name:20s} {name:14s} AP@0.6 {subsets[name]['AP@0.6']:5.1f}  "
+              f"(flip test {subsets_flip[name]['AP@0.6']:5.1f})  AP {subsets[name]['AP']:5.1f}")
+    state = read_checkpoint(path)["state_dict"]
+    dtypes = sorted({str(v.dtype).replace("torch.", "") for v in state.values() if v.is_floating_point()})
+    return {"checkpoint": str(path), "checkpoint_record": model.record, "backend": model.model_type,
+            "model": model.config.name, "input_size": list(model.input_size), "heatmap_size": list(model.heatmap_size),
+            "parameters": sum(p.numel() for p in model.parameters()), "feature_dim": model.feature_dim,
+            "stored_dtype": "/".join(dtypes), "file_bytes": path.stat().st_size,
+            "subsets": subsets, "subsets_flip": subsets_flip}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    parser.add_argument("--checkpoints", type=Path, nargs="+",
+                        default=[p for p in (DEFAULT_CHECKPOINT, FASTPOSE_CHECKPOINT) if p.is_file()])
     parser.add_argument("--root", type=Path, default=REPO / "runs" / "synthetic")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out-json", type=Path, default=OUT_JSON)
@@ -109,33 +158,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     start = time.perf_counter()
     generate_benchmark_set(args.root, seed=0)
-    model = load_checkpoint(args.checkpoint)
-    from vatl.commands.pretrain import files_sha256
-
-    trained_on = model.record.get("train_annotations_sha256")
-    now = files_sha256(annotation_files(args.root, "source/train"))
-    if trained_on != now:
-        raise SystemExit(f"the synthetic source set under {args.root} is not the one {args.checkpoint} was trained on "
-                         f"(annotations sha256 {now[:16]}… vs {str(trained_on)[:16]}…): the generator changed; "
-                         "retrain with the command in the checkpoint's record")
-    keys = ["source/val"] + [s.key for s in BENCHMARK_SET if s.path.startswith("targets/")]
-    subsets, subsets_flip = {}, {}
-    for key in keys:
-        files = annotation_files(args.root, key)
-        name = "source (val)" if key == "source/val" else key.split("/")[1]
-        subsets[name] = evaluate_subset(model, files, flip_test=False)
-        subsets_flip[name] = {k: v for k, v in evaluate_subset(model, files, flip_test=True).items()
-                              if k != "per_video"}
-        print(f"{name:14s} AP@0.6 {subsets[name]['AP@0.6']:5.1f}  (flip test {subsets_flip[name]['AP@0.6']:5.1f})  "
-              f"AP {subsets[name]['AP']:5.1f}")
-    result = {"checkpoint": str(args.checkpoint), "checkpoint_record": model.record, "model": model.config.name,
-              "input_size": list(model.input_size), "heatmap_size": list(model.heatmap_size),
-              "parameters": sum(p.numel() for p in model.parameters()), "subsets": subsets,
-              "subsets_flip": subsets_flip, "seconds": time.perf_counter() - start}
-    args.out_json.parent.mkdir(parents=True, exist_ok=True)
-    args.out_json.write_text(json.dumps(result, indent=2) + "\n")
-    args.out_md.parent.mkdir(parents=True, exist_ok=True)
-    args.out_md.write_text(markdown(result))
+    results = [evaluate_checkpoint(path, args.root) for path in args.checkpoints]
+    seconds = time.perf_counter() - start
+    write_json(args.out_json, {"checkpoints": results, "seconds": seconds}, indent=2)
+    write_atomic(args.out_md, markdown(results, seconds))
     print(f"written {args.out_md} and {args.out_json}")
 
 

@@ -1,11 +1,20 @@
 """Estimator throughput on this machine: inference and training samples/s (median of repeats).
 
-Run from the repo root: ``.venv/bin/python benchmarks/estimator_speed.py [--threads 1 2] [--models cpu_small ...]``;
-writes benchmarks/results/estimator_speed.json. The machine is shared: the 1-minute load average at the
-end is recorded with the figures. With 2 threads on oversubscribed cores, OpenMP's spin-waiting makes torch
-up to ~20× slower; ``OMP_WAIT_POLICY=PASSIVE`` (set before Python starts) avoids it, and so does 1 thread.
+Run from the repo root::
 
-Measured per model preset:
+    .venv/bin/python benchmarks/estimator_speed.py [--threads 1 2] [--models cpu_small fastpose_cpu_small ...]
+        [--checkpoints blazepose_pt21.pt ...] [--merge]
+
+``--models``: untrained presets of any backend (SimpleBaseline's ``cpu_small``, ``simplebaseline_res*``,
+FastPose's ``fastpose_*``: throughput does not depend on the weights); ``--checkpoints``: checkpoint files
+(e.g. a BlazePose one from ``vatl blazepose convert``). Writes benchmarks/results/estimator_speed.json and
+the table of benchmarks/results/estimator_speed.md (the README's estimator table); ``--merge`` keeps the
+rows of the existing JSON that this run does not measure again. The machine is shared: the 1-minute load
+average after each row is recorded with it. With 2 threads on oversubscribed cores, OpenMP's spin-waiting
+makes torch up to ~20× slower; ``OMP_WAIT_POLICY=PASSIVE`` (set before Python starts) avoids it, and so does
+1 thread.
+
+Measured per model:
     * ``forward_inference``: model forward only (random crops, batch 64, as the pass feeds them), samples/s;
     * ``estimate_pass``: the full estimator pass (frames decoded in order, crops cut per batch, forward,
       decode, affine back) over a video, samples/s, and the seconds of one pass over 150 samples (the ATL
@@ -30,9 +39,11 @@ import numpy as np
 import torch
 
 from vatl.data.video import Video
+from vatl.estimator.backends import build_preset, preset_names
+from vatl.estimator.checkpoint import load_checkpoint
 from vatl.estimator.estimate import estimate
-from vatl.estimator.models import build_model
-from vatl.estimator.train import Finetuner, TrainConfig
+from vatl.estimator.train import Finetuner, finetune_config
+from vatl.fileio import write_atomic, write_json
 
 OUT = Path(__file__).resolve().parent / "results" / "estimator_speed.json"
 BONN = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bonn_posetrack" / "posetrack_data" / "val" \
@@ -61,8 +72,15 @@ def timed(fn, repeats: int) -> list[float]:
     return times
 
 
+def make_model(name: str, video: Video):
+    """A preset (untrained, for the video's keypoint set) or a checkpoint file (``.pt`` / ``.pth`` path)."""
+    if name in preset_names():
+        return build_preset(name, video.keypoint_set, seed=0).eval()
+    return load_checkpoint(name, keypoint_set=video.keypoint_set)
+
+
 def bench_model(name: str, video: Video, repeats: int) -> dict:
-    model = build_model(name, video.keypoint_set, seed=0).eval()
+    model = make_model(name, video)
     w, h = model.input_size
     x = model.prepare(np.random.default_rng(0).integers(0, 256, (64, h, w, 3), dtype=np.uint8))
     with torch.inference_mode():
@@ -74,7 +92,7 @@ def bench_model(name: str, video: Video, repeats: int) -> dict:
     first = time.perf_counter() - t0
     passes = timed(lambda: estimate(model, video), repeats)
 
-    ft = Finetuner(model, TrainConfig())
+    ft = Finetuner(model, finetune_config(model))  # the settings ATL fine-tunes the model with
     rng = np.random.default_rng(0)
     idx = np.flatnonzero(video.visible.any(axis=1))
     ft.train_epochs(video, idx[:32], video.keypoints[idx[:32]], 1, rng)  # warm-up
@@ -83,7 +101,9 @@ def bench_model(name: str, video: Video, repeats: int) -> dict:
     epoch50 = timed(lambda: ft.train_epochs(video, sub, video.keypoints[sub], 1, rng), repeats)
     med = statistics.median
     return {
-        "model": name, "input_size": list(model.input_size), "heatmap_size": list(model.heatmap_size),
+        "model": name if name in preset_names() else Path(name).name, "backend": model.model_type,
+        "config": model.config.to_dict().get("name", ""),
+        "input_size": list(model.input_size), "heatmap_size": list(model.heatmap_size),
         "parameters": sum(p.numel() for p in model.parameters()), "feature_dim": model.feature_dim,
         "forward_inference_samples_per_s": round(64 / med(fwd), 1),
         "estimate_pass_samples_per_s": round(n / med(passes), 1),
@@ -91,29 +111,59 @@ def bench_model(name: str, video: Video, repeats: int) -> dict:
         "estimate_first_pass_s": round(first, 3),
         "finetune_samples_per_s": round(len(idx) / med(train), 1),
         "finetune_epoch_50_samples_s": round(med(epoch50), 3),
-        "repeats": repeats,
+        "repeats": repeats, "load_average_1min_after": round(os.getloadavg()[0], 2),
     }
+
+
+def markdown_table(rows: list[dict]) -> str:
+    """One line per model: input, parameters, feature length, and samples/s per thread count."""
+    threads = sorted({r["threads"] for r in rows})
+    by_model: dict[str, dict[int, dict]] = {}
+    for r in rows:
+        by_model.setdefault(r["model"], {})[r["threads"]] = r
+    head = ["backend", "model", "input (W×H)", "heatmap", "parameters", "feature"]
+    for t in threads:
+        head += [f"pass /s ({t} thr)", f"fine-tune /s ({t} thr)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 4 + "---:|" * (len(head) - 4)]
+    for model, per_thread in by_model.items():
+        r = next(iter(per_thread.values()))
+        cells = [r.get("backend", "simplebaseline"), f"`{model}`", "×".join(map(str, r["input_size"])),
+                 "×".join(map(str, r["heatmap_size"])), f"{r['parameters'] / 1e6:.2f} M", str(r["feature_dim"])]
+        for t in threads:
+            x = per_thread.get(t)
+            cells += [f"{x['estimate_pass_samples_per_s']:g}", f"{x['finetune_samples_per_s']:g}"] if x else ["—", "—"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch thread counts to measure")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--models", nargs="+", default=["cpu_small"])
+    parser.add_argument("--models", nargs="*", default=["cpu_small"], choices=preset_names(), metavar="PRESET",
+                        help=f"untrained presets: {', '.join(preset_names())}")
+    parser.add_argument("--checkpoints", nargs="*", default=[], type=Path, help="checkpoint files to measure too")
+    parser.add_argument("--merge", action="store_true", help="keep the rows of --out not measured again")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    names = [*args.models, *map(str, args.checkpoints)]
     with tempfile.TemporaryDirectory() as tmp:
         video = benchmark_video(Path(tmp))
         rows = []
         for threads in args.threads:
             torch.set_num_threads(threads)
-            for name in args.models:
+            for name in names:
                 row = {"threads": threads, **bench_model(name, video, args.repeats)}
                 rows.append(row)
-                print(f"{name:22s} threads {threads}  forward {row['forward_inference_samples_per_s']:7.1f}/s  "
+                print(f"{row['model']:22s} threads {threads}  forward {row['forward_inference_samples_per_s']:7.1f}/s  "
                       f"pass {row['estimate_pass_samples_per_s']:7.1f}/s ({row['estimate_pass_150_samples_s']:.2f} s "
                       f"per 150)  train {row['finetune_samples_per_s']:6.1f}/s  "
-                      f"epoch(50) {row['finetune_epoch_50_samples_s']:.2f} s")
+                      f"epoch(50) {row['finetune_epoch_50_samples_s']:.2f} s  (load {row['load_average_1min_after']})")
+    if args.merge and args.out.is_file():
+        measured = {(r["model"], r["threads"]) for r in rows}
+        kept = [r for r in json.loads(args.out.read_text())["results"] if (r["model"], r["threads"]) not in measured]
+        rows = kept + rows
+    rows.sort(key=lambda r: r["threads"])
     result = {
         "machine": {"cpus": os.cpu_count(), "torch": torch.__version__,
                     "python": platform.python_version(), "processor": platform.processor() or platform.machine(),
@@ -122,9 +172,14 @@ def main() -> None:
         "video": {"name": video.name, "samples": video.num_samples},
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written {args.out}")
+    write_json(args.out, result, indent=2)
+    table = args.out.with_suffix(".md")
+    write_atomic(table, f"Estimator throughput on video {video.name} ({video.num_samples} samples), samples/s "
+                        "(median of repeats): the estimator pass and fine-tuning with augmentation, batch 32. "
+                        f"Written by `benchmarks/{Path(__file__).name}`; the JSON next to it has the load average "
+                        "after each row.\n\n" + markdown_table(rows))
+    print(markdown_table(rows))
+    print(f"written {args.out} and {table}")
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ def test_full_run_follows_the_schedule_and_records_every_cycle(tiny_video, rando
     assert sorted(selected) == list(range(tiny_video.num_samples))  # each sample once, all of them in the end
     assert cycles[0]["labeled_percent"] == 0.0 and cycles[0]["G"] is not None
     for c in cycles[:-1]:  # E_c = floor(alpha (1 - G_c)) capped at max_epochs = 2 (G < 0.99 for a random model)
-        assert c["epochs_planned"] == min(2, math.floor(250 * (1 - c["G"]) + 1e-9))
+        assert c["epochs_planned"] == min(2, int(250 * (1 - c["G"])))
     assert cycles[-1]["epochs"] == 0  # every sample labeled: nothing left to adapt to
     assert results["final"]["labeled_percent"] == 100.0 and results["final"]["AP@0.6"] == 100.0
     assert 0 <= results["summary"]["ALC"] <= 100
@@ -55,7 +55,9 @@ def test_full_run_follows_the_schedule_and_records_every_cycle(tiny_video, rando
     assert len((out / "results.csv").read_text().splitlines()) == len(cycles) + 1
     assert sorted(p.name for p in (out / "models").iterdir()) == [f"cycle_{len(cycles) - 2:02d}.pt",
                                                                   f"cycle_{len(cycles) - 1:02d}.pt"]
-    exported = load_video(out / "poses_posetrack21.json")
+    # images outside the run folder are written with absolute paths: read back with their root
+    exported = load_video(out / "poses_posetrack21.json", image_root=tiny_video.source["image_root"])
+    assert [f.path for f in exported.frames] == [f.path for f in tiny_video.frames]
     np.testing.assert_allclose(exported.keypoints[..., :2][tiny_video.visible],
                                tiny_video.keypoints[..., :2][tiny_video.visible])
 
@@ -241,3 +243,52 @@ def test_the_query_awaiting_answers_survives_a_restart(tiny_video, random_checkp
     assert again.query().indices.tolist() == shown
     again.update(SimulatedOracle(tiny_video).answer(np.asarray(shown), None))
     assert not pending.exists()
+
+
+# ---- label-anchored propagation through the session's hooks (vatl.atl.hooks) ------------------------------
+def test_a_refining_criterion_delivers_refined_poses_and_keeps_raw_ap_the_models(tiny_video, random_checkpoint,
+                                                                                   tmp_path):
+    plain = _session(tiny_video, random_checkpoint, tmp_path / "plain", criterion="random",
+                     schedule=(20, 100), seed=3).run(SimulatedOracle(tiny_video))
+    lap = _session(tiny_video, random_checkpoint, tmp_path / "lap", criterion="random+lap",
+                   criterion_options={"reach": 1e6, "pseudo": 1, "spacing": 0}, schedule=(20, 100), seed=3)
+    query = lap.query()
+    assert lap.config.to_dict()["criterion"] == "random+lap"  # recorded: a resume with other settings is refused
+    assert query.model_keypoints is not None and query.keypoints is not query.model_keypoints
+    results = lap.run(SimulatedOracle(tiny_video))
+    lap.close()
+    first = [results["cycles"][0], plain["cycles"][0]]
+    assert first[0]["selected"] == first[1]["selected"]  # random+lap without spacing selects as random
+    assert first[0]["AP@0.6_raw"] == first[1]["AP@0.6_raw"]  # no labels yet: same model, same raw AP
+    second = results["cycles"][1]
+    assert second["num_trained"] > second["num_answered"] + second["num_retrained_R"] or second["epochs"] == 0
+    with pytest.raises(ValueError, match="other settings"):
+        _session(tiny_video, random_checkpoint, tmp_path / "lap", criterion="random+lap", schedule=(20, 100),
+                 seed=3)
+
+
+def test_the_method_never_sees_the_ground_truth_of_samples_it_did_not_get_labeled(tiny_video, random_checkpoint,
+                                                                                   tmp_path):
+    """The simulated annotator is the judge: changing the ground truth of every sample the run never had
+    labeled changes neither the selections nor the delivered (exported) poses."""
+    import copy
+
+    def run(video, out):
+        session = _session(video, random_checkpoint, out, criterion="thc+wpu+duw+lap",
+                           criterion_options={"smooth": 1, "spacing": 1, "pseudo": 1}, schedule=(10, 30), seed=1)
+        results = session.run(SimulatedOracle(video))
+        session.close()
+        return results, load_video(out / "poses_posetrack21.json", image_root=video.source["image_root"])
+
+    results, poses = run(tiny_video, tmp_path / "a")
+    labeled = [i for c in results["cycles"] for i in c["selected"]]
+    assert 0 < len(labeled) < tiny_video.num_samples
+    other = copy.deepcopy(tiny_video)
+    never = np.setdiff1d(np.arange(other.num_samples), labeled)
+    shifted = other.keypoints[never]
+    shifted[..., :2] += np.random.default_rng(0).normal(scale=20.0, size=shifted[..., :2].shape)
+    other.keypoints[never] = shifted
+    results_b, poses_b = run(other, tmp_path / "b")
+    assert [c["selected"] for c in results_b["cycles"]] == [c["selected"] for c in results["cycles"]]
+    np.testing.assert_allclose(poses_b.keypoints, poses.keypoints)
+    assert not np.allclose(other.keypoints[never], tiny_video.keypoints[never])  # it was another ground truth

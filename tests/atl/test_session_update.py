@@ -84,7 +84,7 @@ def test_a_failed_update_leaves_the_session_as_it_was_and_can_be_retried(tiny_vi
         pending = s.query()  # cycle 1 retrains on its new labels and R
         if where == "training":
             flaky = Flaky(Finetuner.train_epochs, RuntimeError("out of memory (simulated)"))
-            monkeypatch.setattr(Finetuner, "train_epochs", lambda self, *a: flaky(self, *a))
+            monkeypatch.setattr(Finetuner, "train_epochs", lambda self, *a, **kw: flaky(self, *a, **kw))
         else:
             flaky = Flaky(RunStore.save_state, OSError(28, "No space left on device (simulated)"))
             monkeypatch.setattr(RunStore, "save_state", lambda self, *a: flaky(self, *a))
@@ -171,4 +171,5 @@ def test_a_criterion_object_can_be_given(tiny_video, random_checkpoint, tmp_path
         assert s.criterion is criterion and s.config.criterion == "my-coreset"
         s.run(SimulatedOracle(tiny_video))
     assert json.loads((tmp_path / "run" / "config.json").read_text())["criterion"] == "my-coreset"
-    assert load_video(tmp_path / "run" / "poses_posetrack21.json").num_samples == tiny_video.num_samples
+    poses = load_video(tmp_path / "run" / "poses_posetrack21.json", image_root=tiny_video.source["image_root"])
+    assert poses.num_samples == tiny_video.num_samples

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from vatl.bench.runner import finished_result, make_jobs, run_jobs
 from vatl.bench.specs import parse_specs
 from vatl.bench.summary import write_summary
@@ -97,12 +99,41 @@ def test_the_run_seed_does_not_change_the_synthetic_benchmark_set(monkeypatch, t
     import vatl.data.synthetic.benchmark_set as benchmark_set
     from vatl.commands.bench import add_arguments, find_videos
 
-    seeds = []
-    monkeypatch.setattr(benchmark_set, "generate_benchmark_set", lambda root, seed, workers: seeds.append(seed))
-    monkeypatch.setattr(benchmark_set, "annotation_files", lambda root, key: [tmp_path / key / "v.json"])
+    seeds, sets = [], []
+    monkeypatch.setattr(benchmark_set, "generate_set",
+                        lambda root, name, seed, workers: (seeds.append(seed), sets.append(name)))
+    monkeypatch.setattr(benchmark_set, "set_files",
+                        lambda root, name: [tmp_path / name / f"v{i}" / "a.json" for i in range(4)])
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     videos = find_videos(parser.parse_args(["--seed", "3", "--synth-root", str(tmp_path)]))
-    assert seeds == [0] and len(videos) == 4
-    find_videos(parser.parse_args(["--seed", "3", "--synth-seed", "5", "--synth-root", str(tmp_path)]))
-    assert seeds == [0, 5]
+    assert seeds == [0] and sets == ["paper-regime"] and len(videos) == 4  # the default set
+    assert videos[0][0] == "v0_a"
+    find_videos(parser.parse_args(["--seed", "3", "--synth-seed", "5", "--synth-root", str(tmp_path),
+                                   "--set", "standard"]))
+    assert seeds == [0, 5] and sets[-1] == "standard"
+
+
+def test_several_seeds_are_runs_of_their_own_and_pair_per_video_and_seed(tmp_path):
+    from vatl.bench.runner import BenchJob
+
+    specs = parse_specs("random;thc+wpu+duw")
+    jobs = make_jobs([("v", "v.json"), ("w", "w.json")], specs, tmp_path, "ckpt", seed=[0, 1])
+    assert len(jobs) == 8 and {j.seed for j in jobs} == {0, 1}
+    folders = {(j.video_name, j.seed, j.spec.label): j.out_dir for j in jobs}
+    assert folders[("v", 0, "random")] == str(tmp_path / "runs" / "v" / "random")
+    assert folders[("v", 1, "random")] == str(tmp_path / "runs" / "v" / "seed=1" / "random")
+
+    def result(alc):
+        return {"summary": {"curve_labeled_percent": [0, 5, 100], "curve_ap60": [60, alc, 100], "ALC": alc},
+                "cycles": [], "final": {}}
+
+    alcs = {("v", 0): (90, 92), ("v", 1): (91, 92), ("w", 0): (80, 83), ("w", 1): (82, 83)}
+    results = [result(alcs[(j.video_name, j.seed)][j.spec.label != "random"]) for j in jobs]
+    summary = write_summary(tmp_path, jobs, results, "vatl bench (test)", None).read_text()
+    assert "2 videos × 2 seeds (0, 1)" in summary
+    assert "| thc+wpu+duw | +1.75 ± " in summary and "(4/4) |" in summary  # paired over 4 (video, seed) pairs
+    assert "Seed-averaged" in summary and "(2/2) |" in summary
+    with pytest.raises(ValueError, match="distinct"):
+        make_jobs([("v", "v.json")], specs, tmp_path, "ckpt", seed=[1, 1])
+    assert isinstance(jobs[0], BenchJob)

@@ -53,3 +53,35 @@ def test_paired_differences_use_the_same_videos():
     table = paired_markdown(list(rows.values()), ["random"])
     assert "| random | — |" in table and "| x | +1.50 ± 6.35 (2/2) |" in table
     assert "| y | -0.33 ± " in table
+
+
+def test_alc_ceiling_sets_every_point_after_zero_to_100():
+    from vatl.bench.tables import alc_ceiling
+
+    r = _result([(0, 60), (5, 90), (10, 95), (100, 100)])
+    # trapezoid: 0-5: (60 + 100) / 2 · 5 = 400, then 100 · 95 = 9500 → 9900 / 100
+    assert alc_ceiling(r) == pytest.approx(99.0)
+    assert alc_ceiling(_result([(0, 60), (40, 90)])) is None  # the curve does not reach 100 %
+
+
+def test_table_points_include_10_percent_and_the_row_has_the_ceiling():
+    from vatl.bench.tables import TABLE_POINTS, criterion_rows, rows_markdown
+
+    assert TABLE_POINTS == (5, 10, 20, 40)
+    r = _result([(0, 60), (5, 90), (10, 95), (100, 100)])
+    r["summary"]["ALC"] = 97.0
+    rows = criterion_rows({"x": [r, r]})
+    assert rows[0]["AP@0.6@10%"][0] == pytest.approx(95.0)
+    assert rows[0]["ALC_ceiling"][0] == pytest.approx(99.0)
+    table = rows_markdown(rows)
+    assert "| AP@0.6 10 % |" in table and table.rstrip().endswith("| 99.00 ± 0.00 |")
+
+
+def test_paired_by_video_averages_each_videos_seeds_first():
+    from vatl.bench.tables import paired_rows_by_video
+
+    alc = {"ref": {("a", 0): 90.0, ("a", 1): 88.0, ("b", 0): 80.0, ("b", 1): 80.0},
+           "x": {("a", 0): 91.0, ("a", 1): 91.0, ("b", 0): 81.0, ("b", 1): None}}
+    row = {r["criterion"]: r for r in paired_rows_by_video(alc, ["ref"])}["x"]["ref"]
+    # video a: (1 + 3) / 2 = 2; video b: only seed 0, 1 → mean 1.5 over 2 videos, 2 higher
+    assert row[0] == pytest.approx(1.5) and row[2:] == (2, 2)

@@ -43,17 +43,54 @@ def test_mpe_single_peak_and_flat_heatmaps_score_zero():
 def test_peaks_closer_than_min_distance_merge_and_at_most_five_are_kept():
     hm = np.zeros((1, 40, 40), dtype=np.float32)
     # two equal pixels 3 px apart: one plateau peak (the first in raster order is kept)
-    hm[0, 2, 2] = hm[0, 2, 5] = 0.9
+    hm[0, 7, 7] = hm[0, 7, 10] = 0.9
     # six more peaks, far apart, decreasing
-    for i, (y, x) in enumerate([(20, 2), (2, 20), (20, 20), (35, 35), (35, 5), (5, 35)]):
+    for i, (y, x) in enumerate([(20, 7), (7, 20), (20, 20), (32, 32), (32, 8), (8, 32)]):
         hm[0, y, x] = 0.8 - 0.1 * i
     values, valid = local_peaks(hm)
     assert valid.sum() == 5
     np.testing.assert_allclose(values[0], [0.9, 0.8, 0.7, 0.6, 0.5], rtol=1e-6)
     # exactly min_distance apart: both kept (skimage keeps points at distance == min_distance)
     hm2 = np.zeros((1, 20, 20), dtype=np.float32)
-    hm2[0, 10, 4] = hm2[0, 10, 9] = 0.5
+    hm2[0, 10, 6] = hm2[0, 10, 11] = 0.5
     assert local_peaks(hm2)[1].sum() == 2
+    # the published call excludes a 5-pixel border: a peak at row or column < 5 does not count
+    hm3 = np.zeros((1, 20, 20), dtype=np.float32)
+    hm3[0, 4, 10] = hm3[0, 10, 15] = 0.7
+    assert local_peaks(hm3)[1].sum() == 0
+
+
+def test_a_plateau_does_not_hide_lower_peaks():
+    hm = np.zeros((1, 64, 64), dtype=np.float32)
+    hm[0, 10:30, 10:30] = 1.0  # 400 equal candidates (a cap on candidates would see only this plateau)
+    hm[0, 50, 50] = 0.5
+    values, valid = local_peaks(hm)
+    assert valid[0].tolist() == [True, True, True, True, True]
+    np.testing.assert_allclose(values[0], [1.0, 1.0, 1.0, 1.0, 1.0])  # plateau pixels >= 5 px apart
+    hm[0, 10:30, 10:30] = 0.0
+    hm[0, 10:14, 10:14] = 1.0  # a small plateau: one peak, then the lower one
+    values, valid = local_peaks(hm)
+    np.testing.assert_allclose(values[0][valid[0]], [1.0, 0.5])
+
+
+@pytest.mark.parametrize("kind", ["random", "smooth", "plateaus", "flat"])
+def test_peaks_are_those_scikit_image_finds(kind):
+    skimage = pytest.importorskip("skimage.feature")
+    rng = np.random.default_rng({"random": 0, "smooth": 1, "plateaus": 2, "flat": 3}[kind])
+    if kind == "random":
+        hm = rng.random((40, 32, 24)).astype(np.float32)
+    elif kind == "smooth":
+        from scipy.ndimage import gaussian_filter
+        hm = gaussian_filter(rng.random((40, 32, 24)), sigma=(0, 2, 2)).astype(np.float32)
+    elif kind == "plateaus":
+        hm = np.round(rng.random((40, 32, 24)) * 3).astype(np.float32) / 3
+    else:
+        hm = np.full((3, 32, 24), 0.25, dtype=np.float32)
+    values, valid = local_peaks(hm)
+    for i in range(len(hm)):
+        coords = skimage.peak_local_max(hm[i], min_distance=5, num_peaks=5)
+        expected = hm[i][tuple(coords.T)] if len(coords) else np.zeros(0)
+        np.testing.assert_allclose(values[i][valid[i]], expected, rtol=0, atol=0)
 
 
 def test_peak_entropy_without_peaks_is_zero_not_nan():

@@ -10,7 +10,8 @@ from vatl.criteria.diversity import DUWCriterion
 
 def test_every_name_of_the_paper_is_registered():
     assert set(CRITERIA) == {"random", "lc", "mpe", "tpc", "thc", "wpu", "thc+wpu", "kmeans", "coreset",
-                             "thc+wpu+duw", "thc+duw", "wpu+duw", "thc+wpu+duw-fixed", "oracle"}
+                             "thc+wpu+duw", "thc+duw", "wpu+duw", "thc+wpu+duw-fixed", "oracle",
+                             "thc+wpu+duw+lap", "coreset+lap", "random+lap"}  # + label-anchored propagation
     assert DEFAULT_CRITERION in CRITERIA
     for name in CRITERIA:
         assert get_criterion(name).name == name

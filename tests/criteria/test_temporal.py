@@ -84,14 +84,33 @@ def test_combine_sides():
                                   [4.0, 8.0, 4.0, 0.0])
 
 
-def test_tpc_counts_joints_moving_more_than_the_threshold():
+def test_tpc_counts_joints_moving_more_than_the_threshold_in_the_current_crop():
     video = make_video([(0, 0), (1, 0), (2, 0), (0, 1)], keypoint_set=TWO)
-    kp = np.zeros((4, 2, 3))
-    kp[1, 0, :2] = [10.0, 0.0]    # joint a moves 10 px from frame 0 to 1
-    kp[2, 0, :2] = [10.0, 0.0]
-    kp[2, 1, :2] = [0.0, 5.0]     # joint b moves 5 px from frame 1 to 2
-    boxes = np.tile([0.0, 0.0, 50.0, 100.0], (4, 1))
+    uv = np.zeros((4, 2, 2))  # heatmap coordinates of joints a, b
+    uv[1, 0] = [1.0, 0.0]     # joint a moves 1 heatmap px from frame 0 to 1
+    uv[2, 0] = [1.0, 0.0]
+    uv[2, 1] = [0.0, 0.25]    # joint b moves a quarter heatmap px from frame 1 to 2
+    sizes = np.tile([96.0, 128.0], (4, 1))  # crop regions (w, h): 16 image px per heatmap px on a 6×8 heatmap
     prev, nxt = video.neighbours()
-    limit = 0.1  # 0.1 * sqrt(50 * 100) = 7.07 px: 10 px counts, 5 px does not
-    np.testing.assert_array_equal(temporal_pose_continuity(kp, boxes, prev, nxt, limit), [2.0, 1.0, 0.0, 0.0])
-    np.testing.assert_array_equal(temporal_pose_continuity(kp, boxes, prev, nxt, 0.05), [2.0, 2.0, 2.0, 0.0])
+    # limit = 0.1 · sqrt(96 · 128) = 11.09 px: 1 heatmap px (16 px) counts, 0.25 (4 px) does not
+    np.testing.assert_array_equal(temporal_pose_continuity(uv, sizes, (6, 8), prev, nxt, 0.1), [2.0, 1.0, 0.0, 0.0])
+    # limit = 0.02 · 110.9 = 2.2 px: both count
+    np.testing.assert_array_equal(temporal_pose_continuity(uv, sizes, (6, 8), prev, nxt, 0.02), [2.0, 2.0, 2.0, 0.0])
+
+
+def test_tpc_streamed_ignores_a_person_walking_with_the_box():
+    from vatl.criteria.temporal import TPCScorer
+    from vatl.estimator.heatmaps import gaussian_targets
+
+    # one track over 3 frames, walking 40 px a frame (the box moves with it): same heatmap every frame
+    boxes = np.array([[0.0, 0.0, 60.0, 80.0], [40.0, 0.0, 60.0, 80.0], [80.0, 0.0, 60.0, 80.0]])
+    video = make_video([(0, 0), (1, 0), (2, 0)], keypoint_set=TWO, boxes=boxes)
+    points = np.tile([[2.0, 3.0], [4.0, 5.0]], (3, 1, 1))
+    points[2, 1] = [4.0, 2.0]  # only in frame 2 does joint b move, 3 heatmap px within the crop
+    heatmaps, _ = gaussian_targets(points, np.ones((3, 2), bool), (6, 8))
+    scorer = TPCScorer(threshold=0.01)
+    (consumer,) = scorer.pass_consumers(video)
+    consumer.consume(PassBatch(indices=np.arange(3), heatmaps=heatmaps, keypoints=np.zeros((3, 2, 3)),
+                               features=np.zeros((3, 1), np.float32)))
+    # frame 0: next unchanged -> 0; frame 1: prev 0, next 1 joint; frame 2: prev 1 joint, counted twice
+    np.testing.assert_array_equal(consumer.scores(), [0.0, 1.0, 2.0])

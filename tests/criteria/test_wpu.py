@@ -179,3 +179,25 @@ def test_wpu_pretrain_command_writes_a_loadable_ae_and_reports(tmp_path, capsys)
     assert report["ignored_slots"] == ["nose"]  # the Bonn data never labels the nose
     assert model.ignored_slots == (0,)
     assert main(["wpu-pretrain", "--data", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+
+
+# ---------------------------------------------------- criterion × skeleton, checked before cycle 0 (issue 15)
+def test_wpu_criteria_refuse_a_keypoint_set_without_angles():
+    from vatl.criteria import get_criterion
+    from vatl.criteria.base import UnsuitableCriterion
+    from vatl.data.video import Video
+    from vatl.skeletons import KeypointSet
+
+    flat = KeypointSet("fly", ("head", "thorax", "wingL"), (0.025,) * 3)
+    video = Video(name="v", keypoint_set=flat, frames=[], frame_index=[], track_id=[], boxes=[], keypoints=[],
+                  annotation_ids=[])
+    for name in ("wpu", "thc+wpu", "thc+wpu+duw", "wpu+duw"):
+        with pytest.raises(UnsuitableCriterion, match=f"criterion '{name.replace('+', '.')}' cannot run on video 'v': "
+                                                      "WPU needs joint angles.*no skeleton edges"):
+            get_criterion(name).check(video)
+    for name in ("thc", "thc+duw", "random", "coreset", "lc"):
+        get_criterion(name).check(video)  # no WPU: fine
+    chain = KeypointSet("fly", ("head", "thorax", "wingL"), (0.025,) * 3, skeleton=((0, 1), (1, 2)),
+                        angle_triples=((0, 1, 2),))
+    get_criterion("thc+wpu+duw").check(Video(name="v", keypoint_set=chain, frames=[], frame_index=[], track_id=[],
+                                             boxes=[], keypoints=[], annotation_ids=[]))

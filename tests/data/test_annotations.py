@@ -18,9 +18,12 @@ def _predictions(n: int = 4, k: int = 3) -> Predictions:
     return Predictions.from_keypoints(kp)
 
 
-def test_predictions_scores_default_to_mean_joint_confidence():
+def test_predictions_scores_are_the_published_mean_plus_1_25_max():
     pred = _predictions()
-    np.testing.assert_allclose(pred.scores, np.linspace(0.2, 0.8, 4))
+    np.testing.assert_allclose(pred.scores, 2.25 * np.linspace(0.2, 0.8, 4))  # equal joints: c + 1.25 c
+    kp = np.zeros((1, 4, 3))
+    kp[0, :, 2] = [0.1, 0.2, 0.3, 0.8]  # mean 0.35, max 0.8: 0.35 + 1.25 · 0.8 = 1.35
+    assert Predictions.from_keypoints(kp).scores[0] == pytest.approx(1.35)
     assert len(pred) == 4
     with pytest.raises(ValueError, match=r"must be \(N, K, 3\), got \(4, 3, 2\)"):
         Predictions(np.zeros((4, 3, 2)), np.zeros(4))
@@ -62,10 +65,10 @@ def test_merged_with_puts_labels_in_place_of_predictions():
     merged = store.merged_with(pred)
     # annotated joints take the label with confidence 1; the joint left out (v = 0) keeps the prediction
     np.testing.assert_allclose(merged.keypoints[1], [[7, 8, 1], [11, 5, 0.4], [11, 12, 1]])
-    assert merged.scores[1] == 1.0
+    assert merged.scores[1] == pred.scores[1]  # the model's score, as the published evaluation keeps it
     np.testing.assert_array_equal(merged.keypoints[[0, 2, 3]], pred.keypoints[[0, 2, 3]])
     np.testing.assert_array_equal(merged.scores[[0, 2, 3]], pred.scores[[0, 2, 3]])
-    assert pred.keypoints[1, 0, 0] == 10.0 and pred.scores[1] == pytest.approx(0.4)  # input untouched
+    assert pred.keypoints[1, 0, 0] == 10.0 and pred.scores[1] == pytest.approx(0.9)  # input untouched
 
 
 def test_to_dict_from_dict_round_trip_through_json():

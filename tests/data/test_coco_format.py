@@ -21,7 +21,7 @@ def _file(tmp_path: Path, doc: dict | None = None) -> Path:
 
 def test_reads_frames_in_natural_file_name_order_and_track_ids(tmp_path):
     video = read_coco(_file(tmp_path))
-    assert video.name == "person_keypoints_default"
+    assert video.name == "export"  # CVAT's layout: a generic file name gives way to the export's folder
     assert [f.image_id for f in video.frames] == [9, 8, 7]  # frame_1, frame_2, frame_10
     assert video.annotation_ids.tolist() == [1, 2, 3, 6]
     assert video.frame_index.tolist() == [0, 1, 2, 2]
@@ -34,7 +34,7 @@ def test_reads_frames_in_natural_file_name_order_and_track_ids(tmp_path):
 def test_keypoint_set_from_the_category(tmp_path):
     ks = read_coco(_file(tmp_path)).keypoint_set
     assert ks.keypoints == ("head", "left_hand", "right_hand", "left_foot", "right_foot")
-    assert ks.sigmas == (DEFAULT_SIGMA,) * 5
+    assert ks.sigmas == (DEFAULT_SIGMA, 0.062, 0.062, 0.089, 0.089)  # COCO's by name: hand = wrist, foot = ankle
     assert ks.skeleton == ((0, 1), (0, 2), (0, 3), (0, 4))
     assert ks.flip_pairs == ((1, 2), (3, 4))
     assert ks.angle_triples == ()
@@ -150,7 +150,10 @@ def test_write_over_source_with_scores(tmp_path):
     out = write_coco(video, tmp_path / "pred.json", keypoints=pred, scores=np.array([0.9, 0.8, 0.7, 0.6]))
     doc = json.loads(out.read_text())
     original = coco_doc()
-    assert doc["images"] == original["images"] and doc["categories"] == original["categories"]
+    # image paths resolve from where the file is written (CVAT's layout put them under export/images)
+    assert [im["file_name"] for im in doc["images"]] == [f"export/images/{im['file_name']}" for im in original["images"]]
+    assert [{**im, "file_name": None} for im in doc["images"]] == [{**im, "file_name": None} for im in original["images"]]
+    assert doc["categories"] == original["categories"]
     assert doc["annotations"][3] == original["annotations"][3]  # crowd record untouched
     assert doc["annotations"][4] == original["annotations"][4]  # other category untouched
     rec = doc["annotations"][1]
@@ -158,6 +161,7 @@ def test_write_over_source_with_scores(tmp_path):
     assert rec["num_keypoints"] == 5 and rec["score"] == pytest.approx(0.8) and rec["scores"] == [0.5] * 5
     again = read_coco(out)
     np.testing.assert_array_equal(again.keypoints, pred)
+    assert [f.path for f in again.frames] == [f.path for f in video.frames]
     np.testing.assert_array_equal(again.boxes, video.boxes)
 
 

@@ -22,7 +22,7 @@ def _layout_file(tmp_path: Path, doc: dict | None = None) -> Path:
 
 def test_reads_samples_in_file_order_on_frames_sorted_by_frame_id(tmp_path):
     video = read_posetrack21(_layout_file(tmp_path))
-    assert video.name == "vid1"
+    assert video.name == "000001"  # the video's name comes from the data (vid_id) before the file's (vid1)
     assert [f.image_id for f in video.frames] == [14, 12, 13, 11]  # by frame_id 101..104, not by id
     assert [f.is_labeled for f in video.frames] == [True, True, True, False]
     assert (video.frames[0].width, video.frames[0].height) == (640, 480)
@@ -87,7 +87,7 @@ def test_keypoint_set_from_a_custom_category(tmp_path):
     assert ks.keypoints == ("head", "left_hand", "right_hand")
     assert ks.skeleton == ((0, 1), (0, 2))
     assert ks.flip_pairs == ((1, 2),)
-    assert ks.sigmas == (DEFAULT_SIGMA,) * 3
+    assert ks.sigmas == (DEFAULT_SIGMA, 0.062, 0.062)  # COCO's wrist sigma for the hands (by name)
     assert video.keypoints.shape == (4, 3, 3)
 
 
@@ -162,7 +162,12 @@ def test_write_over_source_replaces_keypoints_adds_scores_and_keeps_the_rest(tmp
                             scores=np.array([0.5, 0.6, 0.7, 0.8]))
     doc = json.loads(out.read_text())
     original = posetrack21_doc()
-    assert doc["images"] == original["images"]  # unlabeled frame and ignore regions kept
+    # unlabeled frame and ignore regions kept; the images lie outside the written file's root: absolute paths
+    root = tmp_path / "ds"
+    assert [im["file_name"] for im in doc["images"]] == [str(root / im["file_name"]) for im in original["images"]]
+    assert [{**im, "file_name": None} for im in doc["images"]] == [{**im, "file_name": None} for im in original["images"]]
+    again = read_posetrack21(out, image_root=root)  # read back with the folder that holds the images
+    assert [f.path for f in again.frames] == [f.path for f in video.frames]
     assert doc["categories"] == original["categories"]
     by_id = {rec["id"]: rec for rec in doc["annotations"]}
     assert [rec["id"] for rec in doc["annotations"]] == [10, 11, 12, 13, 14, 15, 16, 17]
@@ -295,7 +300,11 @@ def test_bonn_neighbours_link_consecutive_frames_of_each_track():
 def test_bonn_round_trip_through_the_writer_is_lossless(tmp_path):
     video = _bonn()
     out = write_posetrack21(video, tmp_path / "posetrack_data" / "val" / "060470979.json")
-    assert json.loads(out.read_text()) == json.loads(BONN_JSON.read_text())
+    written, original = json.loads(out.read_text()), json.loads(BONN_JSON.read_text())
+    # everything is kept; the image paths, outside the written file's root, become absolute
+    for im in original["images"]:
+        im["file_name"] = str((BONN / im["file_name"]).resolve())
+    assert written == original
     again = read_posetrack21(out, image_root=BONN)
     assert_same_samples(video, again)
     assert again.frames[0].path.resolve() == video.frames[0].path.resolve()

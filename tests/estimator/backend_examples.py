@@ -36,7 +36,18 @@ def blazepose_example() -> PoseEstimator:
     return build_from_graph(tiny_blazepose(seed=0)[0], POSETRACK21)
 
 
+def fastpose_example() -> PoseEstimator:
+    """A narrow FastPose (SE trunk 8..64 channels, one block per stage, DUCs 16→32, 8→32) at a 64×96 input
+    (16×24 heatmaps) for a 3-slot keypoint set."""
+    from vatl.estimator.fastpose.model import build_fastpose, fastpose_config
+
+    config = fastpose_config("fastpose_cpu_small", layers=(1, 1, 1, 1), widths=(8, 16, 32, 64), stem_channels=8,
+                             duc_channels=(32, 32), input_size=(64, 96))
+    return build_fastpose(config, TINY_SET, seed=0)
+
+
 EXAMPLES: dict[str, Callable[[], PoseEstimator]] = {
     "simplebaseline": simplebaseline_example,
     "blazepose": blazepose_example,
+    "fastpose": fastpose_example,
 }

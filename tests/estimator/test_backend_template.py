@@ -172,3 +172,52 @@ def test_checkpoint_round_trip_gives_the_same_model(name, tmp_path):
     with torch.no_grad():
         for a, b in zip(model(x), loaded(x)):
             assert torch.equal(a, b)
+
+
+def _transfer_target(model: PoseEstimator) -> KeypointSet:
+    """The model's slots in reverse order, respelled (``left_hand`` -> ``Hand_L``), plus one new slot."""
+    def respell(name: str) -> str:
+        for side, letter in (("left_", "L"), ("right_", "R")):
+            if name.startswith(side):
+                return f"{name[len(side):].capitalize()}_{letter}"
+        return name.upper()
+
+    names = [respell(n) for n in reversed(model.keypoint_set.keypoints)] + ["extra_point"]
+    return KeypointSet("transfer_target", tuple(names), (0.05,) * len(names), skeleton=((0, len(names) - 1),))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_transfer_hook_gives_a_model_for_another_keypoint_set(name, tmp_path):
+    """``with_keypoint_set`` (the transfer hook): directly mapped slots predict what the source slots did, the
+    features do not change, the new model meets the contract and survives a checkpoint."""
+    from vatl.estimator.transfer import transfer_model
+
+    model = example(name)
+    if not callable(getattr(model, "with_keypoint_set", None)):
+        pytest.fail(f"estimator backend {name!r} has no with_keypoint_set(keypoint_set, mapping) hook: see "
+                    "vatl/estimator/contract.py (most backends replace their last 1x1 convolution with "
+                    "vatl.estimator.transfer.new_output_layer)")
+    perturb(model)
+    model.eval()
+    k = model.num_keypoints
+    x = model.prepare(random_crops(model, 2, seed=4))
+    with torch.no_grad():
+        heatmaps, features = model(x)
+    target = _transfer_target(model)
+    new, plan = transfer_model(model, target)
+    assert plan.how[:k] == ("name",) * k and plan.how[k] == "neighbours" and plan.sources[k] == (k - 1,)
+    assert isinstance(new, PoseEstimator) and new.model_type == name and not new.training
+    assert new.keypoint_set == target and new.num_keypoints == k + 1
+    with torch.no_grad():
+        new_heatmaps, new_features = new(new.prepare(random_crops(new, 2, seed=4)))
+    assert new_heatmaps.shape[1] == k + 1 and torch.equal(new_features, features)
+    torch.testing.assert_close(new_heatmaps[:, :k], heatmaps.flip(1), rtol=1e-5, atol=1e-6)
+    # the new slot starts from its skeleton neighbour (target slot 0 = the model's last slot)
+    torch.testing.assert_close(new_heatmaps[:, k], heatmaps[:, k - 1], rtol=1e-5, atol=1e-6)
+    groups = new.parameter_groups()
+    assert {id(p) for g in groups.values() for p in g} == {id(p) for p in new.parameters() if p.requires_grad}
+    path = save_checkpoint(tmp_path / f"{name}_transferred.pt", new)
+    loaded = load_checkpoint(path)
+    assert loaded.keypoint_set == target and loaded.record["transfer"]["target"] == "transfer_target"
+    with torch.no_grad():
+        assert torch.equal(loaded(x)[0], new(x)[0])

@@ -162,3 +162,34 @@ def test_finetune_config_applies_overrides_and_rejects_unknown_settings():
     assert Finetuner(model, config).config == config
     with pytest.raises(ValueError, match=r"unknown fine-tuning setting\(s\) \['momentum'\]; known: lr, "):
         finetune_config(model, {"momentum": 0.9})
+
+
+def test_a_frozen_group_keeps_its_weights_and_the_others_train(video):
+    model = build_model("cpu_small", TINY_SET, seed=0)
+    ft = Finetuner(model, TrainConfig(lr=1e-3, batch_size=4, freeze=("backbone",)))
+    groups = model.parameter_groups()
+    before = {name: [p.detach().clone() for p in params] for name, params in groups.items()}
+    ft.train_epochs(video, np.arange(6), video.keypoints[:6], 2, np.random.default_rng(0))
+    assert all(torch.equal(a, b) for a, b in zip(before["backbone"], groups["backbone"]))
+    assert not all(torch.equal(a, b) for a, b in zip(before["head"], groups["head"]))
+    assert {g["name"] for g in ft.optimizer.param_groups} == {"head", "final"}  # no weight decay on it either
+    assert all(p.requires_grad for p in groups["backbone"])  # frozen only while training
+    with pytest.raises(ValueError, match="freeze"):
+        TrainConfig(freeze=("encoder",))
+    with pytest.raises(ValueError, match="not all"):
+        TrainConfig(freeze=("backbone", "head", "final"))
+
+
+def test_packed_epochs_take_several_epochs_per_step_and_decay_the_lr_per_epoch(video):
+    model = build_model("cpu_small", TINY_SET, seed=0)
+    ft = Finetuner(model, TrainConfig(lr=1e-3, gamma=0.5, batch_size=12, pack_epochs=True))
+    epochs = []
+    losses = ft.train_epochs(video, np.arange(5), video.keypoints[:5], 5, np.random.default_rng(0),
+                             on_epoch=lambda e, loss: epochs.append(e))
+    # 5 samples, batches of 12: two epochs per step -> steps of 10, 10 and 5 samples
+    assert ft.steps_done == 3 and ft.epochs_done == 5 and epochs == [1, 2, 3, 4, 5]
+    assert len(losses) == 5 and losses[0] == losses[1] and losses[2] == losses[3]
+    assert ft.learning_rates["backbone"] == pytest.approx(1e-3 * 0.5 ** 5)
+    unpacked = Finetuner(build_model("cpu_small", TINY_SET, seed=0), TrainConfig(lr=1e-3, batch_size=12))
+    unpacked.train_epochs(video, np.arange(5), video.keypoints[:5], 5, np.random.default_rng(0))
+    assert unpacked.steps_done == 5  # one step per epoch without packing

@@ -21,7 +21,10 @@ def test_encode_decode_round_trip_within_a_quarter_pixel():
     pts = rng.uniform(1.0, 22.0, size=(50, 17, 2))
     hm, _ = gaussian_targets(pts, np.ones((50, 17), bool), (24, 32))
     coords, maxvals = decode_heatmaps(hm)
-    assert np.abs(coords - pts).max() <= 0.25 + 1e-9
+    peak = np.rint(pts)
+    inside = ((peak[..., 0] > 1) & (peak[..., 0] < 23) & (peak[..., 1] > 1) & (peak[..., 1] < 31))[..., None]
+    assert np.abs(coords - pts)[np.broadcast_to(inside, pts.shape)].max() <= 0.25 + 1e-9
+    assert np.abs(coords - pts).max() <= 0.5 + 1e-9  # at the border: the argmax, not refined
     assert (maxvals > np.exp(-0.25 / 4) - 1e-6).all() and (maxvals <= 1).all()
 
 
@@ -32,6 +35,19 @@ def test_quarter_pixel_shift_goes_toward_the_higher_neighbour():
     coords, maxvals = decode_heatmaps(hm)
     np.testing.assert_allclose(coords[0], [[2.25, 2.0], [2.0, 2.0]])
     np.testing.assert_allclose(maxvals[0], [1.0, 1.0])
+
+
+def test_decoding_refines_only_inside_on_both_axes_and_non_positive_maxima_give_the_origin():
+    # published rule: shift only when 1 < x < w - 1 and 1 < y < h - 1
+    hm = np.zeros((1, 4, 6, 6))
+    hm[0, 0, 3, 1], hm[0, 0, 3, 2] = 1.0, 0.5  # x = 1: on the border band, not refined
+    hm[0, 1, 1, 3], hm[0, 1, 1, 4] = 1.0, 0.5  # y = 1: not refined along x either
+    hm[0, 2, 3, 3], hm[0, 2, 3, 4], hm[0, 2, 4, 3] = 1.0, 0.5, 0.7  # inside: both axes refined
+    hm[0, 3] = -0.1
+    hm[0, 3, 4, 4] = -0.01  # maximum <= 0: (0, 0), as the published code decodes it
+    coords, maxvals = decode_heatmaps(hm)
+    np.testing.assert_allclose(coords[0], [[1.0, 3.0], [3.0, 1.0], [3.25, 3.25], [0.0, 0.0]])
+    np.testing.assert_allclose(maxvals[0], [1.0, 1.0, 1.0, -0.01])
 
 
 def test_keypoint_through_crop_heatmap_and_back_to_image():

@@ -194,10 +194,21 @@ def test_labeled_samples_count_as_correct():
     labels.add(2, video.keypoints[2], cycle=1, replaced=preds.keypoints[2])  # one of the two far-off ones
     result = evaluate_video(video, preds, labels)
     assert_all_thresholds(result["raw"], AP_TP_FP_TP_FP)
-    # ranked: label (score 1) TP, A TP, B TP, D FP
+    # ranked by the model's scores, which labeled samples keep: A TP, C (label, 0.8) TP, B TP, D FP
     assert_all_thresholds(result["with_labels"], AP_TP_TP_TP_FP)
     labels.add(3, video.keypoints[3], cycle=2)
     assert_all_thresholds(evaluate_video(video, preds, labels)["with_labels"], 100.0)
+
+
+def test_labeled_samples_keep_the_models_score_as_the_published_evaluation():
+    video, preds = scene_video()
+    labels = LabelStore()
+    labels.add(3, video.keypoints[3], cycle=1)  # D, the lowest-scored prediction (0.6)
+    # A TP (.9), C FP (.8), B TP (.7), D label TP (.6): recall .25 .25 .5 .75, precision 1 .5 2/3 .75;
+    # p(r) = 1 for r <= .25 (26 points), .75 for .25 < r <= .75 (50 points) -> (26 + 50 · .75) / 101.
+    # (With a score of 1 for the label it would rank first: (51 + 25 · .75) / 101 = 69.06 %.)
+    result = evaluate_video(video, preds, labels)
+    assert_all_thresholds(result["with_labels"], 100 * (26 + 50 * 0.75) / 101)
 
 
 def test_everything_labeled_gives_100():

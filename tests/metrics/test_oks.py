@@ -133,6 +133,58 @@ def test_oks_video_uses_jrdb_sigmas_for_a_jrdb_video():
     assert abs(jrdb_expected - coco_expected) > 0.02
 
 
+def test_the_oks_area_is_the_box_clipped_to_the_image_as_published():
+    from vatl.metrics.oks import clipped_box_areas
+
+    boxes = np.array([[-20.0, 10.0, 60.0, 100.0], [10.0, 10.0, 20.0, 20.0], [150.0, 0.0, 10.0, 10.0]])
+    # (-20..40) x (10..110) in a 100 x 100 image -> 40 x 90; inside -> as read; wholly outside -> as read
+    np.testing.assert_allclose(clipped_box_areas(boxes, [100, 100, 100], [100, 100, 100]), [3600.0, 400.0, 100.0])
+    np.testing.assert_allclose(clipped_box_areas(boxes, [0, 0, 0], [0, 0, 0]), [6000.0, 400.0, 100.0])
+    # a person at the frame edge: one joint 10 px off, sigma 0.079:
+    # OKS = exp(-d² / (2 A (2σ)²)) with A = 3600, not the 6000 of the box as read
+    gt = np.zeros((1, 17, 3))
+    gt[0, 5] = [20.0, 50.0, 2.0]
+    pred = gt.copy()
+    pred[0, 5, 0] += 10.0
+    video = Video(name="edge", keypoint_set=COCO17, frames=[Frame(None, 0, width=100, height=100)],
+                  frame_index=[0], track_id=[0], boxes=boxes[:1], keypoints=gt, annotation_ids=[0])
+    expected = math.exp(-100.0 / (2 * 3600.0 * (2 * 0.079) ** 2))
+    assert oks_video(video, pred)[0] == pytest.approx(expected, rel=1e-9)
+    assert oks_video(video, pred)[0] < math.exp(-100.0 / (2 * 6000.0 * (2 * 0.079) ** 2))
+
+
+def test_frame_sizes_unknown_to_the_annotation_are_read_from_the_image(tmp_path):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "f.jpg"), np.zeros((100, 100, 3), np.uint8))
+    frame = Frame(tmp_path / "f.jpg", 0)
+    gt = np.zeros((1, 17, 3))
+    gt[0, 5] = [20.0, 50.0, 2.0]
+    video = Video(name="edge", keypoint_set=COCO17, frames=[frame], frame_index=[0], track_id=[0],
+                  boxes=[[-20.0, 10.0, 60.0, 100.0]], keypoints=gt, annotation_ids=[0])
+    np.testing.assert_allclose(video.oks_areas(), [3600.0])
+    assert (frame.width, frame.height) == (100, 100)
+    missing = Frame(tmp_path / "none.jpg", 1)
+    assert missing.size() == (0, 0)
+
+
+def test_correct_percent_counts_poses_above_theta():
+    from vatl.metrics import correct_percent
+
+    gt = np.zeros((4, 17, 3))
+    gt[:, 5] = [50.0, 50.0, 2.0]
+    boxes = np.tile([0.0, 0.0, 100.0, 100.0], (4, 1))
+    video = Video(name="v", keypoint_set=COCO17, frames=[Frame(None, 0)], frame_index=np.zeros(4),
+                  track_id=np.arange(4), boxes=boxes, keypoints=gt, annotation_ids=np.arange(4))
+    pred = gt.copy()
+    # one joint off by d: OKS = exp(-d² / (2 · 10^4 · (2 · 0.079)²)); d = 10 -> 0.82, d = 20 -> 0.45
+    pred[1, 5, 0] += 10.0
+    pred[2, 5, 0] += 20.0
+    pred[3, 5, 0] += 40.0
+    assert correct_percent(video, pred, 0.6) == 50.0  # samples 0 and 1
+    assert correct_percent(video, pred, 0.4) == 75.0
+
+
 def test_oks_video_area_is_configurable():
     gt = np.array([[0.0, 0.0, 2.0]])
     video = _single_sample_video(_one_joint_set(0.1), gt, [0, 0, 10, 10])

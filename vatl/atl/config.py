@@ -79,7 +79,7 @@ class ATLConfig:
         """
         if g is None:
             return 0
-        epochs = int(self.alpha * (1.0 - min(max(g, 0.0), 1.0)) + 1e-9)
+        epochs = int(self.alpha * (1.0 - min(max(g, 0.0), 1.0)))  # as published: 250·(1 − 0.9) gives 24
         return epochs if self.max_epochs is None else min(epochs, self.max_epochs)
 
     def to_dict(self) -> dict[str, Any]:

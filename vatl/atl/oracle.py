@@ -60,6 +60,7 @@ def write_query_file(path: Path, video: Video, indices: np.ndarray, predictions:
         frame = video.frames[video.frame_index[i]]
         records.append({
             "sample": i,
+            "frame": int(video.frame_index[i]),
             "image": None if frame.path is None else str(frame.path),
             "track_id": int(video.track_id[i]),
             "bbox": video.boxes[i].round(2).tolist(),

@@ -30,6 +30,8 @@ class CycleRecord:
     ap_mean: float | None = None  # the same with the labels counted correct
     ap_raw: APDict = field(default_factory=dict)
     ap_with_labels: APDict = field(default_factory=dict)
+    correct_raw: float | None = None  # % of samples with OKS > θ, M_c alone (ground truth only)
+    correct: float | None = None  # the same with the labels counted correct
     true_oks_min: float | None = None  # lowest true OKS over all samples (ground truth only)
     num_queried: int = 0
     selected: list[int] = field(default_factory=list)
@@ -45,6 +47,7 @@ class CycleRecord:
     num_labeled_after: int | None = None
     labeled_percent_after: float | None = None
     ap_after_labels: APDict | None = None  # AP of M_c with the new labels counted correct
+    correct_after: float | None = None  # % with OKS > θ of M_c with the new labels counted correct
     true_oks_min_after: float | None = None
     G: float | None = None  # mean OKS of M_c on the new labels (Eq. 2)
     # --- stopping (both criteria recorded; the chosen one may end the run)
@@ -63,6 +66,7 @@ class CycleRecord:
     loss_first: float | None = None
     loss_last: float | None = None
     t_annotate: float = 0.0
+    t_evaluate_after: float = 0.0  # AP with the new labels (the stopping table's point)
     t_retrain: float = 0.0
     t_total: float = 0.0
 
@@ -88,11 +92,11 @@ class CycleRecord:
 
     @property
     def phase_times(self) -> dict[str, float]:
-        """Seconds per phase: estimate, evaluate, select, annotate, retrain."""
+        """Seconds per phase: estimate, evaluate, select, annotate, evaluate_after, retrain."""
         return {name: getattr(self, f"t_{name}") for name in PHASES}
 
 
-PHASES = ("estimate", "evaluate", "select", "annotate", "retrain")
+PHASES = ("estimate", "evaluate", "select", "annotate", "evaluate_after", "retrain")
 JSON_KEYS = {"ap60_raw": "AP@0.6_raw", "ap60": "AP@0.6", "ap_mean_raw": "AP_raw", "ap_mean": "AP"}
 FIELD_OF_KEY = {v: k for k, v in JSON_KEYS.items()}
 LEGACY_KEYS = ("oks_query_mean",)  # in records of older runs (= G); read and ignored

@@ -31,7 +31,8 @@ from vatl.atl.run_lock import RunLock
 from vatl.fileio import atomic_path, ensure_folder, write_atomic, write_json
 
 CSV_COLUMNS = ("cycle", "labeled_percent", "num_labeled", "num_queried", "num_answered", "num_skipped",
-               "num_rejected", "AP@0.6_raw", "AP@0.6", "AP_raw", "AP", "G", "epochs", "num_retrained_R",
+               "num_rejected", "AP@0.6_raw", "AP@0.6", "AP_raw", "AP", "correct_raw", "correct", "G", "epochs",
+               "num_retrained_R",
                "stop_value", "stop_met", "t_estimate", "t_evaluate", "t_select", "t_retrain", "t_total")
 
 

@@ -41,7 +41,9 @@ import torch
 
 from vatl.atl.answers import LABEL, REJECT, check_answers
 from vatl.atl.config import ATLConfig, without_legacy_fields
+from vatl.atl.hooks import PredictionRefiner, refined, training_extension
 from vatl.atl.oracle import Oracle
+from vatl.atl.propagation import TrackLayout
 from vatl.atl.records import CycleRecord
 from vatl.atl.run_store import RunStore
 from vatl.atl.schedule import cumulative_targets
@@ -52,7 +54,8 @@ from vatl.data.annotations import LabelStore, Predictions
 from vatl.data.video import Video
 from vatl.estimator.estimate import estimate
 from vatl.estimator.train import Finetuner, finetune_config
-from vatl.metrics import AP_KEYS, alc, box_areas, evaluate_video, oks
+from vatl.explain.record import explain_consumers, record_cycle
+from vatl.metrics import AP_KEYS, alc, correct_percent, evaluate_video, oks
 
 if TYPE_CHECKING:
     from vatl.estimator.contract import PoseEstimator
@@ -65,12 +68,17 @@ MAIN_AP = "AP@0.6"
 
 @dataclass
 class PendingQuery:
-    """The selection of a cycle waiting for its answers, with what M_c predicted for the whole video."""
+    """The selection of a cycle waiting for its answers, with what M_c predicted for the whole video.
+
+    keypoints: the predictions the run delivers (shown to the annotator), after the criterion's
+    refinement when it has one (:mod:`vatl.atl.hooks`); model_keypoints: M_c's own (None: the same).
+    """
 
     cycle: int
     indices: np.ndarray
     keypoints: np.ndarray
     record: CycleRecord
+    model_keypoints: np.ndarray | None = None
 
 
 @dataclass
@@ -118,18 +126,26 @@ class ATLSession:
     ``criterion``: a :class:`~vatl.criteria.Criterion` object to use instead of ``config.criterion``'s
     registry entry (its ``name`` is stored in the config and checked on resume).
     Use as a context manager, or call :meth:`close`, to release the run folder.
+    ``explain``: save each cycle's data for ``vatl explain`` (:mod:`vatl.explain.record`; never changes
+    the run's selections or numbers).
     """
 
     def __init__(self, video: Video, model: PoseEstimator, config: ATLConfig, out_dir: Path,
-                 progress: ProgressCallback | None = None, criterion: Criterion | None = None) -> None:
+                 progress: ProgressCallback | None = None, criterion: Criterion | None = None,
+                 explain: bool = True) -> None:
         _check_video(video, model)
         if criterion is not None and criterion.name != config.criterion:
             config = replace(config, criterion=criterion.name, criterion_options={})
         self.criterion = criterion or get_criterion(config.criterion, **_with_max_gap(config))
+        check = getattr(self.criterion, "check", None)
+        if check is not None:
+            check(video)  # criterion × skeleton, before anything is written (UnsuitableCriterion says why)
         self.video = video
+        self.layout = TrackLayout.of(video)  # frames, tracks, boxes: what the criterion's hooks may see
         self.model = model
         self.config = config
         self.progress = progress or (lambda event, info: None)
+        self.explain = explain
         self.store = RunStore(out_dir)
         self._lock = self.store.lock().acquire()
         self._release = weakref.finalize(self, self._lock.release)
@@ -189,7 +205,9 @@ class ATLSession:
                 raise ValueError(f"{self.store.root} holds a run with other settings ({', '.join(diff)}); "
                                  "use another output folder or the same settings to resume")
             state = self.store.load_state()
-            if state.get("video") != self.video.name or state.get("num_samples") != self.video.num_samples:
+            older_name = Path(str(self.video.source.get("path", ""))).stem  # runs named videos by file stem
+            if state.get("video") not in (self.video.name, older_name) \
+                    or state.get("num_samples") != self.video.num_samples:
                 raise ValueError(f"{self.store.root} holds a run on video {state.get('video')!r} "
                                  f"({state.get('num_samples')} samples), not {self.video.name!r}")
             self.state = RunState.from_dict(state, self.store.state_path)
@@ -238,36 +256,41 @@ class ATLSession:
 
         t = time.perf_counter()
         consumers = self.criterion.pass_consumers(self.video)
-        result = estimate(self.model, self.video, consumers, batch_size=self.config.batch_size)
+        extra = explain_consumers(self.video, consumers, self.config.max_gap) if self.explain else []
+        result = estimate(self.model, self.video, [*consumers, *extra], batch_size=self.config.batch_size)
         times["t_estimate"] = time.perf_counter() - t
         self.progress("phase", {"cycle": c, "phase": "estimate", "seconds": times["t_estimate"]})
 
         t = time.perf_counter()
         evaluation = self._evaluate(result.keypoints, self.labels)
         times["t_evaluate"] = time.perf_counter() - t
+        keypoints = self._delivered(result.keypoints, self.labels)  # hook: the criterion may refine them
 
         t = time.perf_counter()
         indices = self._saved_selection(c)
         if indices is None:
             budget = int(targets[c]) - len(self.labels)
             ctx = SelectionContext.from_labels(
-                self.video, self.labels, result.keypoints, result.features, budget,
+                self.video, self.labels, keypoints, result.features, budget,
                 cycle_rng(self.config.seed, c, 0), scores=collect_scores(consumers), cycle=c, G=self.state.last_g,
                 excluded=self._rejected_mask())
             indices = np.asarray(self.criterion.select(ctx), dtype=np.int64)
             self.store.save_pending({"cycle": c, "indices": indices.tolist()})
         times["t_select"] = time.perf_counter() - t
         self.progress("phase", {"cycle": c, "phase": "select", "seconds": times["t_select"]})
+        if self.explain:  # for `vatl explain`: scores, features and a few heatmaps of this pass (M_c)
+            record_cycle(self, c, result.keypoints, result.features, [*consumers, *extra], indices, keypoints)
 
         record = CycleRecord(
             cycle=c, num_labeled=len(self.labels), labeled_percent=self._percent(len(self.labels)),
             ap60_raw=evaluation["raw"][MAIN_AP], ap60=evaluation["with_labels"][MAIN_AP],
             ap_mean_raw=evaluation["raw"]["AP"], ap_mean=evaluation["with_labels"]["AP"],
             ap_raw=evaluation["raw"], ap_with_labels=evaluation["with_labels"],
+            correct_raw=evaluation["correct_raw"], correct=evaluation["correct"],
             true_oks_min=self._true_oks_min(result.keypoints, self.labels),
             num_queried=int(len(indices)), selected=indices.tolist(), **times)
         self._last_keypoints = result.keypoints
-        self.pending = PendingQuery(c, indices, result.keypoints, record)
+        self.pending = PendingQuery(c, indices, keypoints, record, model_keypoints=result.keypoints)
         return self.pending
 
     def _saved_selection(self, cycle: int) -> np.ndarray | None:
@@ -315,7 +338,8 @@ class ATLSession:
         model_file = self.store.model_path(c)
         existed = model_file.exists()
         try:
-            export = self._judge_and_retrain(new, record, kp, answered, previous)
+            model_kp = kp if pending.model_keypoints is None else pending.model_keypoints
+            export = self._judge_and_retrain(new, record, kp, answered, previous, model_kp)
             self.store.save_model(c, {"model": self.model.state_dict(), "finetuner": self.finetuner.state_dict()})
             if export is not None:
                 self._export(export, new)
@@ -337,13 +361,17 @@ class ATLSession:
         return record
 
     def _judge_and_retrain(self, new: RunState, record: CycleRecord, kp: np.ndarray, answered: np.ndarray,
-                           previous: np.ndarray) -> np.ndarray | None:
+                           previous: np.ndarray, model_kp: np.ndarray | None = None) -> np.ndarray | None:
         """G_c, the stopping criteria and ACFT for the answers already in ``new``; completes ``record`` and
-        ``new`` (next cycle, stop, final). Returns the keypoints to export when the run ends, else None."""
+        ``new`` (next cycle, stop, final). ``kp``: the delivered predictions of the query (judged by the
+        stopping criteria); ``model_kp``: M_c's own (G_c; default ``kp``). Returns M_c's keypoints to export
+        when the run ends, else None."""
         c = record.cycle
+        model_kp = kp if model_kp is None else model_kp
         oks_query = self._oks(kp, answered, new.labels)
         oks_previous = self._oks(kp, previous, new.labels)
-        g = float(oks_query.mean()) if len(answered) else None
+        oks_model = oks_query if model_kp is kp else self._oks(model_kp, answered, new.labels)
+        g = float(oks_model.mean()) if len(answered) else None  # M_c's own quality (Eq. 2)
         if g is not None:
             new.last_g = g
 
@@ -356,7 +384,9 @@ class ATLSession:
                 if name == self.config.stop_criterion:
                     stop = {"criterion": name, "value": decision.value, "met": decision.met,
                             "reason": decision.reason}
-        after = self._evaluate(kp, new.labels)
+        t = time.perf_counter()
+        after = self._evaluate(model_kp, new.labels)
+        record.t_evaluate_after = time.perf_counter() - t
 
         t = time.perf_counter()
         epochs = self.config.epochs_for(g)
@@ -367,14 +397,17 @@ class ATLSession:
         losses: list[float] = []
         if epochs > 0 and len(train_idx) and not stopping_now and not all_labeled:
             label_kp = np.stack([new.labels[int(i)].keypoints for i in train_idx])
-            losses = self.finetuner.train_epochs(self.video, train_idx, label_kp, epochs,
-                                                 cycle_rng(self.config.seed, c, 1))
+            # hook: the criterion may add pseudo-labeled samples (e.g. the labels' temporal neighbours)
+            extra_idx, extra_kp = training_extension(self.criterion, self.layout, model_kp, new.labels)
+            train_idx, label_kp = np.concatenate([train_idx, extra_idx]), np.concatenate([label_kp, extra_kp])
+            losses = self._retrain(c, train_idx, label_kp, epochs)
         record.t_retrain = time.perf_counter() - t
 
         record.num_labeled_after = len(new.labels)
         record.labeled_percent_after = self._percent(len(new.labels), new)
         record.ap_after_labels = after["with_labels"]
-        record.true_oks_min_after = self._true_oks_min(kp, new.labels)
+        record.correct_after = after["correct"]
+        record.true_oks_min_after = self._true_oks_min(model_kp, new.labels)
         record.G = g
         record.epochs, record.epochs_planned = (epochs if losses else 0), epochs
         record.num_retrained_R = int(len(retrain_r))
@@ -389,12 +422,12 @@ class ATLSession:
 
         if stopping_now:
             new.stop = {**stop, "cycle": c, "labeled_percent": record.labeled_percent_after}
-            new.final = self._final(f"stopped by {stop['criterion']}: {stop['reason']}", kp, new, after)
-            return kp
+            new.final = self._final(f"stopped by {stop['criterion']}: {stop['reason']}", model_kp, new, after)
+            return model_kp
         if all_labeled:
             reason = "every sample is labeled" if self._num_people(new) else "every sample was rejected"
-            new.final = self._final(reason, kp, new, after)
-            return kp
+            new.final = self._final(reason, model_kp, new, after)
+            return model_kp
         if new.next_cycle >= len(self._targets(new)):
             # schedule done but samples left unlabeled (partial answers): one last pass with the final model
             final_kp = estimate(self.model, self.video, (), batch_size=self.config.batch_size).keypoints
@@ -402,11 +435,36 @@ class ATLSession:
             return final_kp
         return None
 
+    def _retrain(self, cycle: int, train_idx: np.ndarray, label_kp: np.ndarray, epochs: int) -> list[float]:
+        """ACFT: ``epochs`` epochs on samples ``train_idx`` with labels ``label_kp`` (M, K, 3); the mean loss
+        per epoch. Reports ``("retrain", {cycle, epochs, samples})`` first and ``("epoch", {cycle, epoch,
+        epochs, loss})`` after each epoch (epoch counts 1..epochs of this cycle)."""
+        self.progress("retrain", {"cycle": cycle, "epochs": epochs, "samples": int(len(train_idx))})
+        first = self.finetuner.epochs_done
+
+        def on_epoch(done: int, loss: float) -> None:
+            self.progress("epoch", {"cycle": cycle, "epoch": done - first, "epochs": epochs, "loss": loss})
+
+        return self.finetuner.train_epochs(self.video, train_idx, label_kp, epochs,
+                                           cycle_rng(self.config.seed, cycle, 1), on_epoch=on_epoch)
+
     def run(self, oracle: Oracle) -> dict[str, Any]:
         """Cycles until the schedule is complete or the stopping criterion ends the run."""
         while (pending := self.query()) is not None:
             self.update(oracle.answer(pending.indices, pending.keypoints[pending.indices]))
         return self.results()
+
+    def finish(self, reason: str) -> dict[str, Any]:
+        """End the run now (e.g. the annotator stops): the poses are exported with the labels so far and the
+        predictions of the last estimate (made first if none was made in this process); a pending query's
+        samples stay unlabeled. Returns the run's final record; a finished run is left as it is."""
+        if not self.finished and self._last_keypoints is None:
+            self.query()  # the current model's predictions for the export (may end the run by itself)
+        if not self.finished:
+            self._finish_now(reason)
+            self.pending = None
+            self.store.save_pending(None)
+        return dict(self.state.final or {})
 
     # ----------------------------------------------------------------------------------------- helpers
     def _snapshot(self) -> tuple[Any, ...]:
@@ -458,33 +516,59 @@ class ATLSession:
         if keypoints is not None:
             evaluation = evaluation or self._evaluate(keypoints, state.labels)
             final.update({"AP@0.6": evaluation["with_labels"][MAIN_AP], "AP": evaluation["with_labels"]["AP"],
-                          "ap_with_labels": evaluation["with_labels"], "ap_raw": evaluation["raw"]})
+                          "correct": evaluation["correct"], "ap_with_labels": evaluation["with_labels"],
+                          "ap_raw": evaluation["raw"]})
         return final
 
     def _export(self, keypoints: np.ndarray, state: RunState) -> None:
-        """Poses of every sample that is a person, in the input's format: labels where labeled, predictions
-        elsewhere. (Writing over the input file keeps the input's records of rejected samples as they were.)"""
-        from vatl.data.formats import save_video
+        """Poses of every sample that is a person, in the input's format: labels where labeled, the delivered
+        predictions (M_c's ``keypoints`` after the criterion's refinement) elsewhere. (Writing over the input
+        file keeps the input's records of rejected samples as they were.)"""
+        from vatl.data.formats import json_format, save_video
 
-        merged = state.labels.merged_with(Predictions.from_keypoints(keypoints))
+        merged = state.labels.merged_with(self._delivered_predictions(keypoints, state.labels))
+        kp, joint_scores = merged.keypoints.copy(), merged.keypoints[..., 2].copy()
+        for i, label in state.labels.labels.items():  # labels keep the visibility the annotator gave
+            annotated = label.keypoints[:, 2] > 0
+            kp[i, annotated, 2] = label.keypoints[annotated, 2]
         keep = np.setdiff1d(np.arange(self.video.num_samples), list(state.rejected))
         video = self.video if len(keep) == self.video.num_samples else self.video.subset(keep)
-        fmt = self.video.source.get("format", "posetrack21")
-        save_video(video, self.store.root / f"poses_{fmt}.json", keypoints=merged.keypoints[keep],
-                   scores=merged.scores[keep])
+        fmt = json_format(self.video)
+        save_video(video, self.store.root / f"poses_{fmt}.json", keypoints=kp[keep], scores=merged.scores[keep],
+                   keypoint_scores=joint_scores[keep])
 
-    def _evaluate(self, keypoints: np.ndarray, labels: LabelStore) -> dict[str, dict[str, float | None]]:
-        """AP raw and with the labels counted correct; all None for a video without ground truth."""
+    def _evaluate(self, keypoints: np.ndarray, labels: LabelStore) -> dict[str, Any]:
+        """AP and the share of poses with OKS > θ of M_c's ``keypoints`` alone ("raw") and of the delivered
+        predictions with the labels counted correct; None without ground truth."""
         if not self.video.has_ground_truth:
-            return {"raw": dict.fromkeys(AP_KEYS), "with_labels": dict.fromkeys(AP_KEYS)}
-        return evaluate_video(self.video, Predictions.from_keypoints(keypoints), labels)
+            return {"raw": dict.fromkeys(AP_KEYS), "with_labels": dict.fromkeys(AP_KEYS), "correct_raw": None,
+                    "correct": None}
+        predictions = Predictions.from_keypoints(keypoints)
+        delivered = self._delivered_predictions(keypoints, labels)
+        theta = self.config.theta
+        evaluation = evaluate_video(self.video, predictions, labels)
+        if isinstance(self.criterion, PredictionRefiner):  # "with labels" is of the refined predictions
+            evaluation["with_labels"] = evaluate_video(self.video, delivered, labels)["with_labels"]
+        return {**evaluation, "correct_raw": correct_percent(self.video, keypoints, theta),
+                "correct": correct_percent(self.video, labels.merged_with(delivered).keypoints, theta)}
+
+    def _delivered(self, keypoints: np.ndarray, labels: LabelStore) -> np.ndarray:
+        """(N, K, 3) the predictions the run delivers: M_c's ``keypoints``, corrected with the labels by the
+        criterion when it is a :class:`~vatl.atl.hooks.PredictionRefiner` (else ``keypoints`` itself)."""
+        return refined(self.criterion, self.layout, keypoints, labels)
+
+    def _delivered_predictions(self, keypoints: np.ndarray, labels: LabelStore) -> Predictions:
+        """:meth:`_delivered` as :class:`Predictions` with the model's instance scores (from ``keypoints``)."""
+        model = Predictions.from_keypoints(keypoints)
+        if not isinstance(self.criterion, PredictionRefiner):
+            return model
+        return Predictions(self._delivered(model.keypoints, labels), model.scores)
 
     def _oks(self, keypoints: np.ndarray, indices: np.ndarray, labels: LabelStore) -> np.ndarray:
         if len(indices) == 0:
             return np.zeros(0)
         label_kp = np.stack([labels[int(i)].keypoints for i in indices])
-        return oks(keypoints[indices], label_kp, box_areas(self.video.boxes[indices]),
-                   self.video.keypoint_set.sigma_array)
+        return oks(keypoints[indices], label_kp, self.video.oks_areas()[indices], self.video.keypoint_set.sigma_array)
 
     def _true_oks_min(self, keypoints: np.ndarray, labels: LabelStore) -> float | None:
         """The lowest OKS over all samples of the predictions with the labels so far, against ground truth
@@ -493,8 +577,8 @@ class ATLSession:
         has_gt = self.video.visible.any(axis=1)
         if not has_gt.any():
             return None
-        merged = labels.merged_with(Predictions.from_keypoints(keypoints))
-        return float(oks(merged.keypoints[has_gt], self.video.keypoints[has_gt], box_areas(self.video.boxes[has_gt]),
+        merged = labels.merged_with(self._delivered_predictions(keypoints, labels))
+        return float(oks(merged.keypoints[has_gt], self.video.keypoints[has_gt], self.video.oks_areas()[has_gt],
                          self.video.keypoint_set.sigma_array).min())
 
     def results(self) -> dict[str, Any]:
@@ -502,18 +586,23 @@ class ATLSession:
         return self._results(self.state)
 
     def _results(self, state: RunState) -> dict[str, Any]:
-        curve = [(r.labeled_percent, r.ap60) for r in state.records if r.ap60 is not None]
+        curve = [(r.labeled_percent, r.ap60, r.correct) for r in state.records if r.ap60 is not None]
         if state.final is not None and state.final.get("AP@0.6") is not None:
-            curve.append((state.final["labeled_percent"], state.final["AP@0.6"]))
-        summary: dict[str, Any] = {"curve_labeled_percent": [p for p, _ in curve],
-                                   "curve_ap60": [a for _, a in curve]}
-        points = dict(curve)
+            curve.append((state.final["labeled_percent"], state.final["AP@0.6"], state.final.get("correct")))
+        summary: dict[str, Any] = {"curve_labeled_percent": [p for p, _, _ in curve],
+                                   "curve_ap60": [a for _, a, _ in curve],
+                                   "curve_correct": [c for _, _, c in curve],
+                                   "correct_theta": self.config.theta}
+        points = {p: a for p, a, _ in curve}
         if 0.0 in points and 100.0 in points:
             summary["ALC"] = alc(list(points), list(points.values()))
         else:
             summary["ALC"] = None
             summary["ALC_note"] = "the curve does not span 0-100 % labeled (stopped early or unfinished)"
+        ks = self.video.keypoint_set
         return {"video": self.video.name, "num_samples": self.video.num_samples, "config": self.config.to_dict(),
+                "keypoint_set": {"name": ks.name, "keypoints": list(ks.keypoints), "sigmas": list(ks.sigmas),
+                                 "sigma_source": ks.sigma_source},
                 "cycles": [r.to_dict() for r in state.records], "rejected": sorted(state.rejected),
                 "final": state.final, "stop": state.stop, "summary": summary}
 

@@ -23,16 +23,17 @@ def _f(value: Any, spec: str = ".2f") -> str:
 
 def cycle_table_markdown(result: Mapping[str, Any]) -> str:
     """Per-cycle table of one run."""
-    lines = ["| cycle | labeled % | AP@0.6 raw | AP@0.6 | +labels | G_c | E_c | \\|R\\| | stop | time (s) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|:---|---:|"]
+    lines = ["| cycle | labeled % | AP@0.6 raw | AP@0.6 | OKS>θ % | +labels | G_c | E_c | \\|R\\| | stop | time (s) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---|---:|"]
     for r in cycle_records(result):
         stop = "—" if r.stop is None else ("met" if r.stop["met"] else "not met")
-        lines.append(f"| {r.cycle} | {r.labeled_percent:.1f} | {_f(r.ap60_raw)} | {_f(r.ap60)} | "
+        lines.append(f"| {r.cycle} | {r.labeled_percent:.1f} | {_f(r.ap60_raw)} | {_f(r.ap60)} | {_f(r.correct)} | "
                      f"{r.num_answered} | {_f(r.G, '.3f')} | {r.epochs} | {r.num_retrained_R} | "
                      f"{stop} | {r.t_total:.1f} |")
     final = result.get("final") or {}
     if final.get("AP@0.6") is not None:
-        lines.append(f"| end | {final['labeled_percent']:.1f} | | {final['AP@0.6']:.2f} | | | | | | |")
+        lines.append(f"| end | {final['labeled_percent']:.1f} | | {final['AP@0.6']:.2f} | {_f(final.get('correct'))} "
+                     "| | | | | | |")
     return "\n".join(lines)
 
 

@@ -4,6 +4,8 @@ Layout under the benchmark folder::
 
     runs/<video>/<criterion label>/            one ATL run folder (results.json, state, models)
     runs/<video>/stop_theta=<θ>/               the stopping-table runs (report mode, 10 % steps)
+    runs/<video>/seed=<s>/<criterion label>/   the same for every further seed (the first seed's runs
+                                               are the ones above)
 
 A pair whose run folder holds a finished result is not run again; an unfinished one resumes.
 """
@@ -18,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from vatl.atl.runner import RunSpec, run_simulated
+from vatl.bench.engines import LocalEngine, RunEngine
 from vatl.criteria.spec import CriterionSpec
-from vatl.parallel import run_parallel
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +66,10 @@ def run_job(job: BenchJob) -> dict[str, Any]:
 
 
 def run_jobs(jobs: Sequence[BenchJob], workers: int = 2,
-             on_done: Callable[[BenchJob, dict[str, Any] | None, str | None], None] | None = None) -> list[dict | None]:
-    """Run the unfinished jobs with ``workers`` processes; ``on_done(job, result, error)`` after each.
+             on_done: Callable[[BenchJob, dict[str, Any] | None, str | None], None] | None = None,
+             engine: RunEngine | None = None) -> list[dict | None]:
+    """Run the unfinished jobs on ``engine`` (default: ``workers`` local processes);
+    ``on_done(job, result, error)`` after each.
 
     A failing job is logged and reported through ``on_done`` with its error; the others go on.
     """
@@ -83,27 +87,36 @@ def run_jobs(jobs: Sequence[BenchJob], workers: int = 2,
         if on_done is not None:
             on_done(jobs[i], result, error)
 
-    run_parallel(run_job, [jobs[i] for i in todo], workers, on_done=record)
+    (engine or LocalEngine(workers)).map(run_job, [jobs[i] for i in todo], on_done=record)
     return results
 
 
 def make_jobs(videos: Sequence[tuple[str, str]], specs: Sequence[CriterionSpec], out: Path, checkpoint: Path,
-              seed: int, config: dict[str, Any] | None = None,
+              seed: int | Sequence[int], config: dict[str, Any] | None = None,
               stop_thetas: Sequence[float] = (), stop_spec: CriterionSpec | None = None,
               device: str = "cpu") -> list[BenchJob]:
-    """Jobs for every (video, spec), then the stopping runs for every (video, θ).
+    """Jobs for every (seed, video, spec), then the stopping runs for every (seed, video, θ).
 
-    ``videos``: (name, annotation path). ``config``: ATLConfig fields shared by all runs. Stopping runs use
-    ``stop_spec`` with 10 % steps and both criteria recorded (report mode), θ as given.
+    ``videos``: (name, annotation path). ``seed``: one seed or several (the first seed's runs are in
+    ``runs/<video>/``, the others' in ``runs/<video>/seed=<s>/``). ``config``: ATLConfig fields shared by all
+    runs. Stopping runs use ``stop_spec`` with 10 % steps and both criteria recorded (report mode), θ as given.
     """
     out = Path(out)
     config = dict(config or {})
-    jobs = [BenchJob(str(path), name, spec, str(out / "runs" / name / spec.label), str(checkpoint), seed, config,
-                     device) for name, path in videos for spec in specs]
-    if stop_thetas and stop_spec is not None:
-        for name, path in videos:
-            for theta in stop_thetas:
-                stop_config = {**config, "theta": float(theta), "schedule": STOP_SCHEDULE, "stop_mode": "report"}
-                jobs.append(BenchJob(str(path), name, stop_spec, str(out / "runs" / name / f"stop_theta={theta:g}"),
-                                     str(checkpoint), seed, stop_config, device))
+    seeds = [int(seed)] if isinstance(seed, int) else [int(s) for s in seed]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct and at least one, got {seeds}")
+    jobs = []
+    for s in seeds:
+        def folder(name: str, s: int = s) -> Path:
+            return out / "runs" / name if s == seeds[0] else out / "runs" / name / f"seed={s}"
+
+        jobs += [BenchJob(str(path), name, spec, str(folder(name) / spec.label), str(checkpoint), s, config,
+                          device) for name, path in videos for spec in specs]
+        if stop_thetas and stop_spec is not None:
+            for name, path in videos:
+                for theta in stop_thetas:
+                    stop_config = {**config, "theta": float(theta), "schedule": STOP_SCHEDULE, "stop_mode": "report"}
+                    jobs.append(BenchJob(str(path), name, stop_spec, str(folder(name) / f"stop_theta={theta:g}"),
+                                         str(checkpoint), s, stop_config, device))
     return jobs

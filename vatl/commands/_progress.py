@@ -10,8 +10,8 @@ from rich.table import Table
 
 from vatl.atl.records import CycleRecord
 
-COLUMNS = ("cycle", "labeled%", "AP60raw", "AP@0.6", "+Q", "G_c", "E_c", "|R|", "stop", "sec")
-WIDTHS = (5, 8, 7, 7, 4, 6, 4, 4, 4, 6)
+COLUMNS = ("cycle", "labeled%", "AP60raw", "AP@0.6", "OKS>θ%", "+Q", "G_c", "E_c", "|R|", "stop", "sec")
+WIDTHS = (5, 8, 7, 7, 6, 4, 6, 4, 4, 4, 6)
 
 
 def _row(values) -> str:
@@ -63,7 +63,8 @@ class CycleTable:
             self._stop_status()
             r: CycleRecord = info
             stop = "—" if r.stop is None else ("met" if r.stop["met"] else "no")
-            row = (str(r.cycle), _fmt(r.labeled_percent), _fmt(r.ap60_raw), _fmt(r.ap60), str(r.num_answered),
+            row = (str(r.cycle), _fmt(r.labeled_percent), _fmt(r.ap60_raw), _fmt(r.ap60), _fmt(r.correct),
+                   str(r.num_answered),
                    _fmt(r.G, ".3f"), str(r.epochs), str(r.num_retrained_R), stop, _fmt(r.t_total))
             self.console.print(self.prefix + _row(row), soft_wrap=True, highlight=False)
         elif event == "finished":

@@ -8,20 +8,27 @@ import sys
 import time
 from pathlib import Path
 
-from vatl.commands._args import nonnegative_int, positive_int
+from vatl.commands._args import nonnegative_float, nonnegative_int, positive_int
 from vatl.estimator.device import add_device_arguments
 
-HELP = "benchmark selection criteria over videos (default: the synthetic benchmark set) with paper-style tables"
+HELP = ("benchmark selection criteria over videos (default: the paper-regime synthetic set's test videos) with "
+        "paper-style tables")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/bench"), help="benchmark folder (default %(default)s)")
+    from vatl.data.synthetic.benchmark_set import BENCHMARK_SETS, DEFAULT_SET
+
     p.add_argument("--data", type=Path, default=None,
                    help="a video JSON, a folder of them, or a PoseTrack root (posetrack_data/<split>); "
-                        "default: the synthetic benchmark set's target videos (generated under --synth-root)")
+                        "default: the synthetic set --set (generated under --synth-root)")
+    p.add_argument("--set", dest="synth_set", choices=tuple(BENCHMARK_SETS), default=DEFAULT_SET,
+                   help="synthetic set when no --data: paper-regime (16 test videos of milder domain gaps, the "
+                        "default), paper-regime-val (its 8 validation videos, for choosing settings), standard "
+                        "(the 16 target videos of large domain gaps)")
     p.add_argument("--split", default="val", help="split of a PoseTrack root (default %(default)s)")
     p.add_argument("--synth-root", type=Path, default=Path("runs/synth_benchmark"),
-                   help="where the synthetic benchmark set is (or gets) generated")
+                   help="where the synthetic sets are (or get) generated")
     p.add_argument("--synth-seed", type=int, default=0,
                    help="seed of the synthetic benchmark set (default %(default)s, the standard set); --seed "
                         "only seeds the runs")
@@ -34,20 +41,51 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", type=Path, default=None, help="estimator checkpoint (default: the embedded one)")
     p.add_argument("--max-videos", type=positive_int, default=None, help="use only the first N videos")
     p.add_argument("--max-epochs", type=nonnegative_int, default=None, help="cap on E_c for every run (default: none)")
-    p.add_argument("--workers", type=positive_int, default=2, help="parallel processes (default %(default)s)")
+    p.add_argument("--alpha", type=nonnegative_float, default=None,
+                   help="α of E_c = floor(α(1 − G_c)) for every run (default: the run default, 250)")
+    p.add_argument("--workers", type=positive_int, default=2,
+                   help="parallel processes (local engine, or the local Dask cluster's workers; default %(default)s)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: worker processes on this machine (default); dask: a Dask cluster (see --scheduler)")
+    p.add_argument("--scheduler", default=None,
+                   help="dask engine: address of an existing scheduler (tcp://host:8786); default: a local cluster")
+    p.add_argument("--gpus-per-run", type=nonnegative_int, default=0,
+                   help="dask engine: GPU resources each run takes (workers started with --resources GPU=1)")
     p.add_argument("--seed", type=int, default=0, help="seed of every run (selection and training)")
+    p.add_argument("--seeds", default=None,
+                   help="several seeds, e.g. 0,1,2 (instead of --seed): every run once per seed; the first seed's "
+                        "runs are in runs/<video>/, the others' in runs/<video>/seed=<s>/")
+    p.add_argument("--references", default="random;kmeans;coreset;thc+wpu+duw",
+                   help="criteria (specs separated by ';') every criterion's ALC is paired with, those that ran "
+                        "(default %(default)s)")
     p.add_argument("--summary-only", action="store_true",
                    help="write the summary of the runs finished so far without running any")
+    p.add_argument("--summary-name", default="summary",
+                   help="file name (without .md / .json) of the summary, for several summaries in one folder "
+                        "(default %(default)s)")
     add_device_arguments(p)
+
+
+def _seeds(args: argparse.Namespace) -> list[int]:
+    """The runs' seeds: ``--seeds`` (comma-separated, distinct) or ``--seed``."""
+    if args.seeds is None:
+        return [args.seed]
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"--seeds must be integers separated by commas, got {args.seeds!r}") from None
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds must name distinct seeds, got {args.seeds!r}")
+    return seeds
 
 
 def find_videos(args: argparse.Namespace) -> list[tuple[str, str]]:
     """(name, path) of every video of the benchmark."""
     if args.data is None:
-        from vatl.data.synthetic.benchmark_set import BENCHMARK_SET, annotation_files, generate_benchmark_set
+        from vatl.data.synthetic.benchmark_set import generate_set, set_files
 
-        generate_benchmark_set(args.synth_root, seed=args.synth_seed, workers=args.workers)
-        files = [f for s in BENCHMARK_SET if s.path.startswith("targets/") for f in annotation_files(args.synth_root, s.key)]
+        generate_set(args.synth_root, args.synth_set, seed=args.synth_seed, workers=args.workers)
+        files = set_files(args.synth_root, args.synth_set)
     else:
         from vatl.data.formats.discover import annotation_files
 
@@ -61,6 +99,7 @@ def find_videos(args: argparse.Namespace) -> list[tuple[str, str]]:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from vatl.bench.engines import get_engine
     from vatl.bench.runner import finished_result, make_jobs, run_jobs
     from vatl.bench.specs import parse_specs
     from vatl.bench.summary import write_summary
@@ -69,7 +108,9 @@ def run(args: argparse.Namespace) -> int:
     from vatl.estimator.device import configure_threads, resolve_device
     from vatl.fileio import ensure_folder
 
-    configure_threads(args.threads or 1)  # as each worker process: one thread per run
+    if not args.summary_name or any(c in args.summary_name for c in "/\\") or args.summary_name.startswith("."):
+        raise ValueError(f"--summary-name must be a plain file name, got {args.summary_name!r}")
+    configure_threads(args.threads)  # one by default, as each worker process
     resolve_device(args.device)
     ensure_folder(args.out, "benchmark folder")
     console = Console()
@@ -79,10 +120,15 @@ def run(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or default_checkpoint_path()
     videos = find_videos(args)
     config = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
-    jobs = make_jobs(videos, specs, args.out, checkpoint, args.seed, config, thetas, parse_spec(args.stop_criterion),
+    if args.alpha is not None:
+        config["alpha"] = args.alpha
+    seeds = _seeds(args)
+    jobs = make_jobs(videos, specs, args.out, checkpoint, seeds, config, thetas, parse_spec(args.stop_criterion),
                      device=args.device)
+    references = [spec.label for spec in parse_specs(args.references)]
     console.print(f"[bold]vatl bench[/bold]: {len(videos)} videos × {len(specs)} criteria"
                   + (f" + {len(thetas)} stopping runs per video" if thetas else "")
+                  + (f", × {len(seeds)} seeds" if len(seeds) > 1 else "")
                   + f" = {len(jobs)} runs, {args.workers} workers → {args.out}")
     failures: dict[str, str] = {}
     done = 0
@@ -90,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
     def on_done(job, result, error):
         nonlocal done
         done += 1
-        where = f"{job.video_name} / {Path(job.out_dir).name}"
+        where = f"{job.video_name} / {Path(job.out_dir).name}" + (f" / seed {job.seed}" if len(seeds) > 1 else "")
         if error:
             failures[where] = error
             console.print(f"[{done}/{len(jobs)}] [red]{where}: {error}[/red]")
@@ -107,10 +153,13 @@ def run(args: argparse.Namespace) -> int:
         finished_before = 0
     else:
         finished_before = sum(finished_result(job) is not None for job in jobs)
-        results = run_jobs(jobs, workers=args.workers, on_done=on_done)
+        engine = get_engine(args.engine, workers=args.workers, scheduler=args.scheduler,
+                            gpus_per_run=args.gpus_per_run)
+        results = run_jobs(jobs, on_done=on_done, engine=engine)
     # the command that runs (or resumes) this benchmark: a summary-only call names the runs it summarises
     command = "vatl bench " + " ".join(shlex.quote(a) for a in sys.argv[2:] if a != "--summary-only")
     seconds = None if args.summary_only else time.perf_counter() - start
-    summary = write_summary(args.out, jobs, results, command, seconds, failures, finished_before)
+    summary = write_summary(args.out, jobs, results, command, seconds, failures, finished_before, references,
+                            name=args.summary_name)
     console.print(summary.read_text())
     return 1 if failures and not args.summary_only else 0

@@ -12,7 +12,8 @@ HELP = "BlazePose (MediaPipe) as a vatl estimator: `fetch` the model from PyPI, 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
-    fetch = sub.add_parser("fetch", help="download the mediapipe wheel (pip download) and cache the TFLite model")
+    fetch = sub.add_parser("fetch", help="download the mediapipe wheel (pip download) and cache its TFLite models "
+                                         "(the pose landmark model and the person detector)")
     fetch.add_argument("--force", action="store_true", help="fetch again even if cached")
     fetch.add_argument("--wheel", type=Path, default=None, help="use this local mediapipe wheel instead of downloading")
     conv = sub.add_parser("convert", help="convert the cached model to a vatl checkpoint (fetches it if needed)")
@@ -24,12 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vatl.estimator.blazepose.fetch import FetchError, fetch_model, require_model
+    from vatl.estimator.blazepose.fetch import FetchError, fetch_model, fetch_models, require_model
 
     try:
         if args.action == "fetch":
-            path = fetch_model(force=args.force, wheel=args.wheel)
+            path, detector = fetch_models(force=args.force, wheel=args.wheel)
             print(f"BlazePose model cached at {path} ({path.stat().st_size / 1e6:.1f} MB)")
+            print(f"BlazePose person detector cached at {detector} ({detector.stat().st_size / 1e6:.1f} MB)")
             return 0
         path = args.tflite or (require_model() if args.no_fetch else fetch_model())
     except (FetchError, FileNotFoundError) as exc:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from vatl.estimator.device import configure_threads, resolve_device
     from vatl.fileio import ensure_folder
 
-    configure_threads(args.threads or 1)  # as each worker process: one thread per run
+    configure_threads(args.threads)  # one by default, as each worker process
     resolve_device(args.device)  # a clear error before any work
     ensure_folder(args.out)
     console = Console()
@@ -65,6 +65,12 @@ def run(args: argparse.Namespace) -> int:
         alc = res["summary"]["ALC"]
         console.print(f"ALC {criterion:>14}: {'—' if alc is None else f'{alc:.2f}'}")
     console.print(f"report: {report}  (learning curves: {out / 'learning_curves.png'})  time: {elapsed:.0f} s")
+    from vatl.explain.links import report_hint
+
+    for criterion in results:  # each run's own report: `vatl explain` draws it from the data its cycles saved
+        hint = report_hint(out / criterion)
+        if hint:
+            console.print(f"{criterion}: {hint}", highlight=False, soft_wrap=True)
     return 0
 
 

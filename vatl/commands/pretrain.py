@@ -18,8 +18,9 @@ SYNTHETIC_ROOT = Path("runs/synthetic")  # the standard synthetic benchmark set 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from vatl.estimator.backends import preset_names
     from vatl.estimator.device import add_device_arguments
-    from vatl.estimator.models import DEFAULT_PRESET, PRESETS
+    from vatl.estimator.models import DEFAULT_PRESET
     from vatl.estimator.train import PRETRAIN_CONFIG
 
     parser.add_argument("data", nargs="?", default=None,
@@ -32,9 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-val", action="store_true", help="skip validation")
     parser.add_argument("--max-val-videos", type=nonnegative_int, default=0, help="validate on the first N videos (0: all)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default: {DEFAULT_OUT})")
-    parser.add_argument("--model", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="architecture preset")
+    parser.add_argument("--model", default=DEFAULT_PRESET, choices=preset_names(),
+                        help="architecture preset (SimpleBaseline: cpu_small, simplebaseline_res*; FastPose: fastpose_*)")
     parser.add_argument("--init", type=Path, default=None,
-                        help="start from this checkpoint (ours, SimpleBaseline or MMPose) instead of random weights")
+                        help="start from this checkpoint (ours, SimpleBaseline, MMPose or AlphaPose FastPose) instead "
+                             "of random weights")
     parser.add_argument("--epochs", type=nonnegative_int, default=30)
     parser.add_argument("--batch-size", type=positive_int, default=PRETRAIN_CONFIG.batch_size)
     parser.add_argument("--lr", type=positive_float, default=PRETRAIN_CONFIG.lr, help="backbone learning rate")
@@ -68,9 +71,9 @@ def run(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     from vatl.data.formats.discover import annotation_files
+    from vatl.estimator.backends import build_preset
     from vatl.estimator.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
     from vatl.estimator.device import configure_threads, resolve_device
-    from vatl.estimator.models import build_model
     from vatl.estimator.pretrain import TrainingSet, load_videos, pretrain, seed_everything
     from vatl.estimator.train import PRETRAIN_CONFIG, TrainConfig
     from vatl.fileio import ensure_folder
@@ -106,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if args.init is not None:
         model = load_checkpoint(args.init, device=device, keypoint_set=keypoint_set)
     else:
-        model = build_model(args.model, keypoint_set, seed=args.seed)
+        model = build_preset(args.model, keypoint_set, seed=args.seed)
     model.to(device)
     with console.status(f"decoding frames and cutting crops of {len(train_files)} training videos"):
         train = TrainingSet.from_videos(train_videos, model.input_size)

@@ -9,6 +9,10 @@ A criterion is used in two steps of an ATL cycle:
 
 Scores are "higher = more uncertain"; selection returns distinct unlabeled sample indices in the order
 they were chosen (best first), ties broken by the smaller sample index.
+
+Before a run starts, :meth:`Criterion.check` says whether the criterion can work on a video at all (WPU
+needs joint angles of the keypoint set): it raises :class:`UnsuitableCriterion` with the reason, so a run
+is refused (or falls back to another criterion) before cycle 0 rather than failing in cycle 1.
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ class ScoreConsumer(Protocol):
     def scores(self) -> np.ndarray:
         """(N,) float64 scores, higher = more uncertain."""
         ...
+
+
+class UnsuitableCriterion(ValueError):
+    """A criterion cannot work on a video (e.g. WPU on a keypoint set without joint angles); the message
+    says why and what to do."""
 
 
 def collect_scores(consumers: Iterable[ScoreConsumer]) -> dict[str, np.ndarray]:
@@ -147,6 +156,11 @@ class Scorer(ABC):
         """Fresh consumers to stream through the estimator pass (none if the score needs no heatmaps)."""
         return []
 
+    def check(self, video: Video) -> None:
+        """Raise :class:`UnsuitableCriterion` (the reason) when this score cannot be computed on ``video``;
+        by default every video is fine."""
+        return None
+
     @abstractmethod
     def score(self, ctx: SelectionContext) -> np.ndarray:
         """(N,) float64 scores; only the entries of the pool are used."""
@@ -171,6 +185,15 @@ class Criterion(ABC):
     def pass_consumers(self, video: Video) -> list[ScoreConsumer]:
         """Fresh consumers (one per heatmap-based score) to stream through this cycle's pass."""
         return [c for scorer in self.scorers for c in scorer.pass_consumers(video)]
+
+    def check(self, video: Video) -> None:
+        """Raise :class:`UnsuitableCriterion` naming the criterion and the reason when it cannot work on
+        ``video`` (called when a session is created, before cycle 0); checks every scorer."""
+        for scorer in self.scorers:
+            try:
+                scorer.check(video)
+            except UnsuitableCriterion as exc:
+                raise UnsuitableCriterion(f"criterion {self.name!r} cannot run on video {video.name!r}: {exc}") from None
 
     @abstractmethod
     def select(self, ctx: SelectionContext) -> np.ndarray:

@@ -76,6 +76,10 @@ class CombinedScorer(Scorer):
     def pass_consumers(self, video: Video) -> list[ScoreConsumer]:
         return [c for p in self.parts for c in p.pass_consumers(video)]
 
+    def check(self, video: Video) -> None:
+        for p in self.parts:
+            p.check(video)
+
     def score(self, ctx: SelectionContext) -> np.ndarray:
         pool = ctx.pool
         w = weights_for(self.weighting, ctx.labeled_fraction) if len(self.parts) == 2 else (1.0,) * len(self.parts)

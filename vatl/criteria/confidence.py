@@ -4,12 +4,11 @@ Both are computed while the estimator pass streams (:class:`HeatmapScoreConsumer
 slots that can carry a label (``KeypointSet.annotated_slots``: PoseTrack21's ears are left out).
 
 - LC:  u = −Σ_k max H_k.
-- MPE: per joint, the local maxima of H_k (a pixel equal to the maximum of its 11×11 window and above
-  the heatmap's minimum, at most 5, kept greedily by value so that kept peaks are at least 5 px apart in
-  Chebyshev distance — the behaviour of ``skimage.feature.peak_local_max(min_distance=5, num_peaks=5)``
-  used by the published code, except that peaks on the 5-pixel border are not discarded);
-  p = softmax of the peak values; u = Σ_k entropy(p) (natural log). A joint without a peak (flat heatmap)
-  adds 0.
+- MPE: per joint, the local maxima of H_k as ``skimage.feature.peak_local_max(min_distance=5,
+  num_peaks=5)`` finds them in the published code (a pixel equal to the maximum of its 11×11 window, off
+  the 5-pixel border, above the heatmap's minimum, at most 5 kept greedily by value at least 5 px apart
+  in Chebyshev distance; :func:`local_peaks`); p = softmax of the peak values; u = Σ_k entropy(p)
+  (natural log). A joint without a peak (flat heatmap) adds 0.
 """
 
 from __future__ import annotations
@@ -32,38 +31,46 @@ def least_confidence(heatmaps: np.ndarray) -> np.ndarray:
     return -h.reshape(h.shape[0], h.shape[1], -1).max(axis=2).sum(axis=1)
 
 
-def local_peaks(heatmaps: np.ndarray, num_peaks: int = 5, min_distance: int = 5,
-                max_candidates: int = 32) -> tuple[np.ndarray, np.ndarray]:
-    """Local maxima of every heatmap.
+def local_peaks(heatmaps: np.ndarray, num_peaks: int = 5, min_distance: int = 5
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Local maxima of every heatmap, as ``skimage.feature.peak_local_max(H, min_distance, num_peaks=...)``
+    finds them (the published code's call; checked against scikit-image in the tests).
 
-    heatmaps: (M, h, w). A candidate equals the maximum of its (2·min_distance+1)² window and is above
-    the heatmap's minimum; candidates are taken by value (ties: raster order), the ``max_candidates``
-    best are examined, and one is kept when it is at least ``min_distance`` px (Chebyshev) from every
-    kept peak, up to ``num_peaks``.
+    heatmaps: (M, h, w). A candidate equals the maximum of its (2·min_distance+1)² window ('nearest'
+    edges), lies more than ``min_distance - 1`` px from the border and is above the heatmap's minimum; a
+    heatmap whose every pixel is its window's maximum (flat) has none. Candidates are taken by value (ties:
+    raster order), every one of them examined, and one is kept when it is at least ``min_distance`` px
+    (Chebyshev) from every kept peak, up to ``num_peaks``.
     Returns ``values`` (M, num_peaks) float64 and ``valid`` (M, num_peaks) bool (kept peaks first, by value).
     """
     hm = np.asarray(heatmaps, dtype=np.float32)
     m, h, w = hm.shape
     size = 2 * min_distance + 1
     window_max = maximum_filter(hm, size=(1, size, size), mode="nearest")
-    floor = hm.reshape(m, -1).min(axis=1)[:, None, None]
-    candidate = (hm == window_max) & (hm > floor)
+    candidate = hm == window_max
+    candidate[candidate.reshape(m, -1).all(axis=1)] = False  # a flat heatmap has no peak
+    candidate &= hm > hm.reshape(m, -1).min(axis=1)[:, None, None]
+    b = min_distance
+    if b > 0:
+        candidate[:, :b] = candidate[:, -b:] = False
+        candidate[:, :, :b] = candidate[:, :, -b:] = False
     flat = np.where(candidate, hm, -np.inf).reshape(m, -1)
-    c = min(max_candidates, flat.shape[1])
-    part = np.argpartition(-flat, c - 1, axis=1)[:, :c] if c < flat.shape[1] else np.tile(np.arange(c), (m, 1))
-    part_vals = np.take_along_axis(flat, part, axis=1)
-    order = np.lexsort((part, -part_vals), axis=1)
-    idx = np.take_along_axis(part, order, axis=1)
-    vals = np.take_along_axis(part_vals, order, axis=1)
+    candidates = candidate.reshape(m, -1).sum(axis=1)  # (M,): they come first once sorted
+    c = int(candidates.max()) if m else 0
+    idx = np.argsort(-flat, axis=1, kind="stable")[:, :c]  # by value, ties in raster order
+    vals = np.take_along_axis(flat, idx, axis=1).astype(np.float64)
     ys, xs = idx // w, idx % w
-    finite = np.isfinite(vals)
     kept = np.zeros((m, c), dtype=bool)
+    count = np.zeros(m, dtype=np.int64)
     for r in range(c):
-        ok = finite[:, r] & (kept.sum(axis=1) < num_peaks)
+        ok = (count < num_peaks) & (r < candidates)
+        if not ok.any():
+            break
         if r:
             cheb = np.maximum(np.abs(ys[:, :r] - ys[:, r:r + 1]), np.abs(xs[:, :r] - xs[:, r:r + 1]))
             ok &= ~(kept[:, :r] & (cheb < min_distance)).any(axis=1)
         kept[:, r] = ok
+        count += ok
     rank = np.cumsum(kept, axis=1) - 1
     values = np.zeros((m, num_peaks))
     valid = np.zeros((m, num_peaks), dtype=bool)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from vatl.criteria.base import Criterion, SelectionContext, top_k
-from vatl.metrics import box_areas, oks
+from vatl.metrics import oks
 
 
 def true_error(ctx: SelectionContext) -> np.ndarray:
@@ -19,7 +19,7 @@ def true_error(ctx: SelectionContext) -> np.ndarray:
     has_gt = video.visible.any(axis=1)
     error = np.zeros(video.num_samples)
     if has_gt.any():
-        error[has_gt] = 1.0 - oks(ctx.keypoints[has_gt], video.keypoints[has_gt], box_areas(video.boxes[has_gt]),
+        error[has_gt] = 1.0 - oks(ctx.keypoints[has_gt], video.keypoints[has_gt], video.oks_areas()[has_gt],
                                   video.keypoint_set.sigma_array)
     return error
 

@@ -19,6 +19,9 @@ Names (:data:`CRITERIA`) and their options (keyword arguments of :func:`get_crit
   (lam=None: 1 normalised / 0.01 paper-exact / 1 fixed; normalise=True, i.e. not paper-exact;
   weighting for the THC+WPU uncertainty, and the thc / wpu options)
 - ``oracle``: the true error (1 − OKS against ground truth); a benchmark ceiling, not a method
+- ``thc+wpu+duw+lap``, ``coreset+lap``, ``random+lap``: the base's selection with label-anchored
+  propagation of the predictions (:mod:`vatl.criteria.propagating`; reach=1e6 frames (no decay), smooth=2,
+  span=60, spacing=5, pseudo=0 — chosen on the paper-regime validation videos — and the base's options)
 
 Adding a new criterion: write a :class:`~vatl.criteria.base.Criterion` (``select(ctx)``; if it needs
 heatmaps, give it :class:`~vatl.criteria.base.Scorer` objects whose ``pass_consumers`` stream them, or
@@ -79,6 +82,30 @@ def _duw(parts: str, fixed: bool = False) -> Callable[..., Criterion]:
     return make
 
 
+def _lap(base: str) -> Callable[..., Criterion]:
+    """``<base>+lap``: the base criterion's selection with label-anchored propagation
+    (:mod:`vatl.criteria.propagating`); its options are the propagation's and the base's."""
+    from vatl.atl.propagation import Propagation
+    from vatl.criteria.propagating import PropagatingCriterion
+
+    # defaults: the settings chosen on the paper-regime validation videos (docs/results/benchmark_paper_regime/)
+    own = {"reach": 1e6, "smooth": 2, "span": 60, "spacing": 5, "pseudo": 0}
+
+    def make(**options: Any) -> Criterion:
+        mine = {key: options.pop(key, default) for key, default in own.items()}
+        propagation = Propagation(reach=float(mine["reach"]), max_gap=mine["span"], smooth=mine["smooth"])
+        return PropagatingCriterion(get_criterion(base, **options), propagation, spacing=mine["spacing"],
+                                    pseudo=mine["pseudo"], name=f"{base}+lap")
+
+    base_params = list(inspect.signature(_FACTORIES[base]).parameters.values())
+    make.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=value) for key, value in own.items()]
+        + [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in base_params
+           if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)])
+    make.__name__ = f"{base}+lap"
+    return make
+
+
 def _top(scorer_factory: Callable[..., Any], name: str) -> Callable[..., Criterion]:
     def make(**options: Any) -> Criterion:
         return UncertaintyCriterion(scorer_factory(**options), name=name)
@@ -103,6 +130,8 @@ _FACTORIES: dict[str, Callable[..., Criterion]] = {
     "thc+wpu+duw-fixed": _duw("thc+wpu", fixed=True),
     "oracle": OracleCriterion,  # benchmarks only: selects by the true error (reads the ground truth)
 }
+# label-anchored propagation (LAP) around the paper's method and two baselines
+_FACTORIES.update({f"{base}+lap": _lap(base) for base in ("thc+wpu+duw", "coreset", "random")})
 
 CRITERIA: list[str] = list(_FACTORIES)
 DEFAULT_CRITERION = "thc+wpu+duw"

@@ -10,8 +10,10 @@ sample's crop frame. It is computed while the estimator pass streams (:class:`TH
 only the heatmaps whose neighbours have not arrived yet: in the pass's frame order that is at most one
 heatmap per track (the previous frame's persons); in any other order it stays correct and may hold more.
 
-TPC_t = the number of joints whose decoded position moves more than ``threshold · sqrt(box area)``
-(0.01 as in the published code, the sample's own box) to the previous sample, plus the same to the next.
+TPC_t = the number of joints whose decoded position moves more than ``threshold · sqrt(crop area)``
+(0.01 and the enlarged crop region, as in the published code) to the previous sample, plus the same to
+the next; as in the published code, the neighbour's heatmap is decoded in the current sample's crop, so
+only motion relative to the person's box counts (a person walking across the frame scores 0).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import numpy as np
 from vatl.criteria.base import ScoreConsumer, Scorer, SelectionContext
 from vatl.criteria.confidence import label_slots
 from vatl.data.video import Video
+from vatl.estimator.crops import box_to_center_size
+from vatl.estimator.heatmaps import decode_heatmaps
 from vatl.estimator.interface import PassBatch
 
 
@@ -117,29 +121,69 @@ class THCScorer(Scorer):
         return self._streamed(ctx)
 
 
-def temporal_pose_continuity(keypoints: np.ndarray, boxes: np.ndarray, prev: np.ndarray, nxt: np.ndarray,
-                             threshold: float = 0.01, slots: np.ndarray | None = None) -> np.ndarray:
-    """TPC of every sample.
+def temporal_pose_continuity(coords: np.ndarray, crop_sizes: np.ndarray, heatmap_size: tuple[int, int],
+                             prev: np.ndarray, nxt: np.ndarray, threshold: float = 0.01,
+                             slots: np.ndarray | None = None) -> np.ndarray:
+    """TPC of every sample, as the published code computes it.
 
-    keypoints: (N, K, 3) predictions; boxes: (N, 4) xywh; prev, nxt: (N,) neighbour indices or -1.
-    Returns (N,) float64: joints moving more than ``threshold·sqrt(w·h)`` to prev plus to next
-    (a missing side counts the other twice; none -> 0).
+    coords: (N, K, 2) decoded keypoints in heatmap coordinates (each in its own sample's crop);
+    crop_sizes: (N, 2) the crop regions (w, h) in image pixels; heatmap_size: (w, h).
+    A neighbour's keypoints are read in the current sample's crop (its heatmap coordinates scaled by the
+    current crop), so only motion relative to the box counts. Returns (N,) float64: joints moving more than
+    ``threshold · sqrt(crop w · crop h)`` to prev plus to next (a missing side counts the other twice;
+    none -> 0).
     """
-    xy = np.asarray(keypoints, dtype=np.float64)[..., :2]
+    uv = np.asarray(coords, dtype=np.float64)
     if slots is not None:
-        xy = xy[:, slots]
-    boxes = np.asarray(boxes, dtype=np.float64)
-    limit = threshold * np.sqrt(np.clip(boxes[:, 2] * boxes[:, 3], 0.0, None))
+        uv = uv[:, slots]
+    sizes = np.asarray(crop_sizes, dtype=np.float64)
+    scale = sizes / np.asarray(heatmap_size, dtype=np.float64)  # image px per heatmap px (N, 2)
+    limit = threshold * np.sqrt(sizes[:, 0] * sizes[:, 1])
 
     def side(nb: np.ndarray) -> np.ndarray:
-        moved = np.linalg.norm(xy - xy[np.maximum(nb, 0)], axis=2) > limit[:, None]
+        moved = np.linalg.norm((uv[np.maximum(nb, 0)] - uv) * scale[:, None, :], axis=2) > limit[:, None]
         return np.where(nb >= 0, moved.sum(axis=1).astype(np.float64), np.nan)
 
     return combine_sides(side(np.asarray(prev)), side(np.asarray(nxt)))
 
 
+class TPCConsumer:
+    """Streams the decoded heatmap coordinates of every sample over a pass (N × K × 2 numbers)."""
+
+    name = "tpc"
+
+    def __init__(self, video: Video, max_gap: int = 1, threshold: float = 0.01, slots: np.ndarray | None = None):
+        self.video = video
+        self.prev, self.next = video.neighbours(max_gap)
+        self.threshold = threshold
+        self.slots = None if slots is None else np.asarray(slots)
+        self.coords = np.zeros((video.num_samples, video.keypoint_set.num_keypoints, 2))
+        self.arrived = np.zeros(video.num_samples, dtype=bool)
+        self.heatmap_size: tuple[int, int] | None = None
+
+    def consume(self, batch: PassBatch) -> None:
+        idx = np.asarray(batch.indices, dtype=np.int64)
+        coords, _ = decode_heatmaps(batch.heatmaps)
+        self.coords[idx] = coords
+        self.arrived[idx] = True
+        h, w = batch.heatmaps.shape[2:]
+        self.heatmap_size = (int(w), int(h))
+
+    def scores(self) -> np.ndarray:
+        """(N,) TPC; NaN for samples the pass never delivered."""
+        n = self.video.num_samples
+        if self.heatmap_size is None:
+            return np.full(n, np.nan)
+        w, h = self.heatmap_size
+        _, sizes = box_to_center_size(self.video.boxes, w / h)  # the crops the pass cut, at the input's aspect
+        out = temporal_pose_continuity(self.coords, sizes, self.heatmap_size, self.prev, self.next,
+                                       self.threshold, self.slots)
+        out[~self.arrived] = np.nan
+        return out
+
+
 class TPCScorer(Scorer):
-    """Temporal pose continuity from the decoded keypoints (no heatmaps needed)."""
+    """Temporal pose continuity, streamed from the pass (the decoded heatmap coordinates)."""
 
     name = "tpc"
 
@@ -147,7 +191,8 @@ class TPCScorer(Scorer):
         self.max_gap = max_gap
         self.threshold = threshold
 
+    def pass_consumers(self, video: Video) -> list[ScoreConsumer]:
+        return [TPCConsumer(video, self.max_gap, self.threshold, label_slots(video))]
+
     def score(self, ctx: SelectionContext) -> np.ndarray:
-        prev, nxt = ctx.video.neighbours(self.max_gap)
-        return temporal_pose_continuity(ctx.keypoints, ctx.video.boxes, prev, nxt, self.threshold,
-                                        label_slots(ctx.video))
+        return self._streamed(ctx)

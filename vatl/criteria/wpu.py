@@ -38,13 +38,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from vatl.criteria.base import Scorer, SelectionContext
+from vatl.criteria.base import Scorer, SelectionContext, UnsuitableCriterion
+from vatl.data.video import Video
+from vatl.fileio import atomic_path
 from vatl.skeletons import KeypointSet
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2  # 2: hip angles are other hip–hip–knee, as the published code
 HIDDEN = (24, 12, 7)
 LATENT = 4
 
@@ -226,10 +228,10 @@ def save_autoencoder(path: str | os.PathLike, model: PoseAutoencoder, keypoint_s
                      info: dict[str, Any] | None = None) -> Path:
     """Write the AE with what is needed to use it again (keypoint set, feature version, training info)."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "input_dim": model.input_dim,
-                "ignored_slots": list(model.ignored_slots), "keypoint_set": keypoint_set.to_dict(),
-                "feature_version": FEATURE_VERSION, "info": info or {}}, p)
+    with atomic_path(p) as tmp:
+        torch.save({"state_dict": model.state_dict(), "input_dim": model.input_dim,
+                    "ignored_slots": list(model.ignored_slots), "keypoint_set": keypoint_set.to_dict(),
+                    "feature_version": FEATURE_VERSION, "info": info or {}}, tmp)
     return p
 
 
@@ -277,6 +279,18 @@ class WPUScorer(Scorer):
     name: str = field(default="wpu", init=False)
     model: PoseAutoencoder | None = field(default=None, init=False, repr=False)
     _pretrained: dict[str, PoseAutoencoder | None] = field(default_factory=dict, init=False, repr=False)
+
+    def check(self, video: Video) -> None:
+        """WPU needs joint angles: :class:`~vatl.criteria.base.UnsuitableCriterion` when the video's keypoint
+        set has no angle triples (no human limb names and no joint with exactly two skeleton neighbours)."""
+        ks = video.keypoint_set
+        if not ks.angle_triples:
+            edges = "no skeleton edges" if not ks.skeleton else "no joint with exactly two neighbours in its skeleton"
+            raise UnsuitableCriterion(
+                f"WPU needs joint angles, and keypoint set {ks.name!r} ({ks.num_keypoints} keypoints) has none "
+                f"(no shoulder/elbow/wrist/hip/knee/ankle names, and {edges}); add 'skeleton' edges to the "
+                "category, choose a criterion without WPU (e.g. --criterion thc+duw), or let the run fall back "
+                "to one (vatl run --fallback thc+duw)")
 
     def pretrained(self, keypoint_set: KeypointSet) -> PoseAutoencoder | None:
         """The pretrained AE for a set (cached), or None when there is none."""

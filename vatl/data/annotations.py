@@ -12,7 +12,7 @@ class Predictions:
     """An estimator's output for every sample of a video.
 
     keypoints: (N, K, 3) x, y in image pixels and per-joint confidence (heatmap maximum).
-    scores: (N,) instance confidence (mean joint confidence unless the estimator says otherwise).
+    scores: (N,) instance scores (see :func:`instance_scores` unless the estimator says otherwise).
     """
 
     keypoints: np.ndarray
@@ -26,12 +26,21 @@ class Predictions:
 
     @classmethod
     def from_keypoints(cls, keypoints: np.ndarray) -> Predictions:
-        """Scores = mean joint confidence."""
+        """Scores from the joint confidences (:func:`instance_scores`)."""
         kp = np.asarray(keypoints, dtype=np.float64)
-        return cls(kp, kp[..., 2].mean(axis=1) if kp.shape[1] else np.zeros(len(kp)))
+        return cls(kp, instance_scores(kp))
 
     def __len__(self) -> int:
         return len(self.keypoints)
+
+
+def instance_scores(keypoints: np.ndarray) -> np.ndarray:
+    """(N,) instance scores of (N, K, 3) predictions as the published ATL evaluation computes them:
+    mean + 1.25 · max of the joint confidences (heatmap maxima)."""
+    conf = np.asarray(keypoints, dtype=np.float64)[..., 2]
+    if conf.ndim != 2 or conf.shape[1] == 0:
+        return np.zeros(len(conf))
+    return conf.mean(axis=1) + 1.25 * conf.max(axis=1)
 
 
 @dataclass
@@ -84,15 +93,15 @@ class LabelStore:
 
     def merged_with(self, predictions: Predictions) -> Predictions:
         """Predictions where unlabeled; on labeled samples each annotated joint (v > 0) takes the label's
-        position with confidence 1 (joints the annotator left out keep the prediction), score 1."""
+        position with confidence 1 (joints the annotator left out keep the prediction). Scores stay the
+        model's, as the published evaluation keeps them (a score of 1 would rank labels first and raise
+        AP)."""
         kp = predictions.keypoints.copy()
-        scores = predictions.scores.copy()
         for i, label in self.labels.items():
             annotated = label.keypoints[:, 2] > 0
             kp[i, annotated, :2] = label.keypoints[annotated, :2]
             kp[i, annotated, 2] = 1.0
-            scores[i] = 1.0
-        return Predictions(kp, scores)
+        return Predictions(kp, predictions.scores.copy())
 
     def to_dict(self) -> dict:
         """JSON-able form (for resumable runs)."""

@@ -4,27 +4,52 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from vatl.skeletons import KeypointSet
 
 
+class FrameReader(Protocol):
+    """Decodes the frames of one video file: ``read(i)`` -> (H, W, 3) uint8 RGB (e.g.
+    :class:`vatl.video.reader.VideoFile`: sequential reads decode once, random reads seek)."""
+
+    def read(self, index: int) -> np.ndarray: ...
+
+
 @dataclass
 class Frame:
-    """One image of a video. ``path`` may be None for annotation-only videos (no pixels)."""
+    """One image of a video. ``path`` may be None for annotation-only videos (no pixels) and for the frames
+    of a video file, which ``reader`` decodes (frame number ``position`` of the file)."""
 
     path: Path | None
     image_id: int
     width: int = 0
     height: int = 0
     is_labeled: bool = True
+    reader: FrameReader | None = field(default=None, repr=False, compare=False)
+    position: int = 0
+
+    def size(self) -> tuple[int, int]:
+        """(width, height); read from the image file's header (and remembered) when the annotation did not
+        give it; (0, 0) when unknown (no file, or not readable)."""
+        if (self.width <= 0 or self.height <= 0) and self.path is not None:
+            try:
+                from PIL import Image
+
+                with Image.open(self.path) as image:
+                    self.width, self.height = image.size
+            except (OSError, ValueError):
+                return 0, 0
+        return self.width, self.height
 
     def load(self) -> np.ndarray:
         """The image as (H, W, 3) uint8 RGB. Raises FileNotFoundError naming the path."""
         import cv2
 
+        if self.reader is not None:
+            return self.reader.read(self.position)
         if self.path is None:
             raise FileNotFoundError(f"frame {self.image_id} has no image file")
         image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)
@@ -57,6 +82,7 @@ class Video:
     annotation_ids: np.ndarray
     skipped: dict[str, int] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
+    _oks_areas: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.frame_index)
@@ -90,8 +116,19 @@ class Video:
         return bool(self.visible.any())
 
     def box_areas(self) -> np.ndarray:
-        """(N,) ground-truth box areas w·h (the default OKS area)."""
+        """(N,) ground-truth box areas w·h as read."""
         return self.boxes[:, 2] * self.boxes[:, 3]
+
+    def oks_areas(self) -> np.ndarray:
+        """(N,) OKS areas: the boxes clipped to their images first, as the published code does (a frame
+        whose size is unknown keeps its boxes' own areas). Computed once per video."""
+        if self._oks_areas is None:
+            from vatl.metrics.oks import clipped_box_areas
+
+            sizes = np.array([f.size() for f in self.frames], dtype=np.float64).reshape(-1, 2)
+            per_sample = sizes[self.frame_index] if self.num_samples else np.zeros((0, 2))
+            self._oks_areas = clipped_box_areas(self.boxes, per_sample[:, 0], per_sample[:, 1])
+        return self._oks_areas
 
     def neighbours(self, max_gap: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Temporal neighbours of every sample in its own track.

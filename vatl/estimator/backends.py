@@ -11,7 +11,12 @@ Backends (:data:`BACKENDS`):
 - ``simplebaseline``: :class:`~vatl.estimator.models.PoseModel` (ResNet + deconvolutions, the presets
   of :mod:`vatl.estimator.models`);
 - ``blazepose``: :class:`~vatl.estimator.blazepose.model.BlazePoseModel` (a converted TFLite graph with a
-  keypoint-set transfer head; its module is imported only when such a checkpoint is loaded).
+  keypoint-set transfer head; its module is imported only when such a checkpoint is loaded);
+- ``fastpose``: :class:`~vatl.estimator.fastpose.model.FastPoseModel` (AlphaPose's SE-ResNet + DUC network,
+  the presets of :mod:`vatl.estimator.fastpose.model`).
+
+Presets (:func:`preset_names`, :func:`build_preset`): the named untrained architectures ``vatl pretrain
+--model`` offers, of the backends that have presets (SimpleBaseline's and FastPose's).
 
 Adding a new backend:
 
@@ -52,9 +57,17 @@ def build_blazepose(payload: Mapping[str, Any]) -> PoseEstimator:
     return model_from_checkpoint_payload(payload)
 
 
+def build_fastpose(payload: Mapping[str, Any]) -> PoseEstimator:
+    """An untrained FastPose model from a checkpoint payload."""
+    from vatl.estimator.fastpose.model import model_from_checkpoint_payload
+
+    return model_from_checkpoint_payload(payload)
+
+
 BACKENDS: dict[str, Builder] = {
     "simplebaseline": build_simplebaseline,
     "blazepose": build_blazepose,
+    "fastpose": build_fastpose,
 }
 
 
@@ -96,3 +109,26 @@ def build_untrained(payload: Mapping[str, Any], source: object = "checkpoint") -
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"{source}: its model_config / keypoint_set do not describe a {name} model: "
                          f"{type(exc).__name__}: {exc}") from None
+
+
+def _presets() -> dict[str, Callable[..., PoseEstimator]]:
+    """Preset name -> ``factory(name, keypoint_set, seed=...)``, over the backends that have presets."""
+    from vatl.estimator.fastpose.model import FASTPOSE_PRESETS, build_fastpose
+    from vatl.estimator.models import PRESETS, build_model
+
+    return {**{name: build_model for name in PRESETS}, **{name: build_fastpose for name in FASTPOSE_PRESETS}}
+
+
+def preset_names() -> tuple[str, ...]:
+    """Every named architecture (SimpleBaseline's ``cpu_small``, ``simplebaseline_res50``…, FastPose's
+    ``fastpose_cpu_small``, ``fastpose_res50``…)."""
+    return tuple(_presets())
+
+
+def build_preset(name: str, keypoint_set: KeypointSet | None = None, seed: int | None = None) -> PoseEstimator:
+    """A freshly initialised model of preset ``name`` for ``keypoint_set`` (default PoseTrack21); ``seed``
+    makes the initialisation reproducible."""
+    presets = _presets()
+    if name not in presets:
+        raise ValueError(f"unknown model {name!r}; known: {', '.join(presets)}")
+    return presets[name](name, keypoint_set, seed=seed)

@@ -17,8 +17,10 @@ writes always loads.
 
 :func:`load_checkpoint` also reads plain state dicts in the layouts of the public SimpleBaseline
 (``conv1``, ``layer1``.., ``deconv_layers.*``, ``final_layer.*``; optionally under ``module.``) and of
-MMPose top-down ResNets (``backbone.*`` + ``keypoint_head.*`` or ``head.*``), wrapped or not in
-``state_dict``/``model``; the architecture is inferred from the tensor names and shapes.
+MMPose top-down ResNets (``backbone.*`` + ``keypoint_head.*`` or ``head.*``), and AlphaPose's FastPose
+(``preact.*``, ``duc1.*``, ``duc2.*``, ``conv_out.*``: AlphaPose and the VATL4Pose releases, read by
+:mod:`vatl.estimator.fastpose.published`), wrapped or not in ``state_dict``/``model``; the layout is
+recognised by the tensor names and the architecture inferred from their shapes.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from torch.torch_version import TorchVersion
 from vatl.estimator.backends import build_untrained, get_backend
 from vatl.estimator.contract import PoseEstimator
 from vatl.estimator.device import resolve_device
+from vatl.estimator.fastpose.published import fastpose_from_state_dict, fastpose_num_keypoints, is_fastpose_layout
 from vatl.estimator.models import ModelConfig, PoseModel
 from vatl.fileio import atomic_path
 from vatl.skeletons import COCO17, KeypointSet
@@ -185,22 +188,34 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device | None =
         model = _vatl_model(data, path)
         if keypoint_set is not None and keypoint_set.keypoints != model.keypoint_set.keypoints:
             raise ValueError(f"checkpoint {path} predicts {model.keypoint_set.name} keypoints, not {keypoint_set.name}")
+    elif is_fastpose_layout(raw := _unwrap(data)):
+        k = fastpose_num_keypoints(raw, f"checkpoint {path}")
+        model = fastpose_from_state_dict(raw, _published_keypoint_set(k, keypoint_set, path), input_size,
+                                         f"checkpoint {path}")
+        model.record = {"source": str(path), "layout": "published AlphaPose FastPose"}
     else:
-        state = convert_public_state_dict(_unwrap(data), path)
+        state = convert_public_state_dict(raw, path)
         config = infer_config(state, input_size, path)
         k = state["final_layer.weight"].shape[0]
-        if keypoint_set is None:
-            if k != COCO17.num_keypoints:
-                raise ValueError(f"checkpoint {path} predicts {k} keypoints: pass the keypoint set it was trained on")
-            log.warning("checkpoint %s: assuming COCO-17 keypoints (pass keypoint_set otherwise)", path)
-            keypoint_set = COCO17
-        if keypoint_set.num_keypoints != k:
-            raise ValueError(f"checkpoint {path} predicts {k} keypoints but keypoint set {keypoint_set.name!r} "
-                             f"has {keypoint_set.num_keypoints}")
+        keypoint_set = _published_keypoint_set(k, keypoint_set, path)
         model = PoseModel(config, keypoint_set)
         _load_state(model, state, path)
         model.record = {"source": str(path), "layout": "published SimpleBaseline/MMPose"}
     return model.to(resolve_device(device)).eval()
+
+
+def _published_keypoint_set(k: int, keypoint_set: KeypointSet | None, path: Any) -> KeypointSet:
+    """The keypoint set of a published state dict with K = ``k`` outputs: ``keypoint_set`` if given (K must
+    match), else COCO-17 when K = 17 (with a warning)."""
+    if keypoint_set is None:
+        if k != COCO17.num_keypoints:
+            raise ValueError(f"checkpoint {path} predicts {k} keypoints: pass the keypoint set it was trained on")
+        log.warning("checkpoint %s: assuming COCO-17 keypoints (pass keypoint_set otherwise)", path)
+        keypoint_set = COCO17
+    if keypoint_set.num_keypoints != k:
+        raise ValueError(f"checkpoint {path} predicts {k} keypoints but keypoint set {keypoint_set.name!r} "
+                         f"has {keypoint_set.num_keypoints}")
+    return keypoint_set
 
 
 def _vatl_model(data: Mapping[str, Any], path: Any) -> PoseEstimator:
@@ -294,22 +309,17 @@ def _load_state(model: torch.nn.Module, state: Mapping[str, Any], path: Any) -> 
     model.load_state_dict(dict(state), strict=False)
 
 
-def adapt_keypoint_set(model: PoseModel, keypoint_set: KeypointSet) -> PoseModel:
-    """Give ``model`` a new final layer for ``keypoint_set``; slots with the same name keep their weights.
+def adapt_keypoint_set(model: PoseEstimator, keypoint_set: KeypointSet,
+                       mapping: Mapping[str, Any] | None = None) -> PoseEstimator:
+    """``model`` with a new output layer for ``keypoint_set`` (any backend, through its
+    ``with_keypoint_set`` hook): slots named like a model slot (up to case, separators, side spellings and
+    synonyms) keep its filters, the others start from skeleton neighbours or all slots, as
+    :func:`vatl.estimator.transfer.plan_transfer` says; ``mapping`` (target → source names) overrides.
 
-    E.g. a COCO-17 checkpoint for PoseTrack21 keeps nose, shoulders … ankles; ``head_bottom`` and
-    ``head_top`` start fresh. Modifies and returns ``model``.
+    E.g. a COCO-17 checkpoint for PoseTrack21 keeps nose, shoulders … ankles; ``head_bottom`` starts from
+    its neighbours' filters (nose, shoulders) and ``head_top`` (no matched neighbour) from all slots.
+    Returns the model (it may be ``model`` itself, changed).
     """
-    old, old_names = model.final_layer, model.keypoint_set.keypoints
-    new = torch.nn.Conv2d(old.in_channels, keypoint_set.num_keypoints, 1).to(old.weight.device)
-    torch.nn.init.normal_(new.weight, std=0.001)
-    torch.nn.init.zeros_(new.bias)
-    with torch.no_grad():
-        for i, name in enumerate(keypoint_set.keypoints):
-            if name in old_names:
-                j = old_names.index(name)
-                new.weight[i] = old.weight[j]
-                new.bias[i] = old.bias[j]
-    model.final_layer = new
-    model.keypoint_set = keypoint_set
-    return model
+    from vatl.estimator.transfer import transfer_model
+
+    return transfer_model(model, keypoint_set, mapping)[0]

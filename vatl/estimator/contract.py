@@ -25,6 +25,13 @@ An estimator is a ``torch.nn.Module`` (the loop calls it, moves it with ``.to``,
   rebuilds the untrained network; checkpoints store it as ``model_config`` and the backend named by
   ``model_type`` rebuilds from it (:mod:`vatl.estimator.backends`). ``record``: the training record
   (plain data), stored as ``training``.
+* ``with_keypoint_set(keypoint_set, mapping)``: the transfer hook (:mod:`vatl.estimator.transfer`). The
+  model for another keypoint set: the backbone and decoder stay, a new ``final`` layer has one slot per
+  keypoint of ``keypoint_set``, slot i starting from the mean of the current slots ``mapping[i]`` (a list
+  of indices into the current ``keypoint_set``; empty: a fresh start). ``keypoint_set`` and, where it
+  describes the slots, ``config`` follow, so that a saved checkpoint rebuilds the new model. A backend
+  whose last layer is a 1×1 convolution replaces it with :func:`~vatl.estimator.transfer.new_output_layer`
+  (three lines; see ``PoseModel.with_keypoint_set``). It may change and return ``self``.
 * Optional ``finetune_config``: a :class:`~vatl.estimator.train.TrainConfig` the model prefers over the
   published ATL settings (read with ``getattr``; not part of the runtime check).
 """
@@ -96,4 +103,9 @@ class PoseEstimator(Protocol):
 
     def parameter_groups(self) -> dict[str, list[torch.nn.Parameter]]:
         """``backbone`` / ``head`` / ``final`` parameters: disjoint, together every trainable one."""
+        ...
+
+    def with_keypoint_set(self, keypoint_set: KeypointSet, mapping: list[list[int]]) -> PoseEstimator:
+        """The model for ``keypoint_set``: new output slot i from the mean of current slots ``mapping[i]``
+        (fresh when empty); backbone and decoder kept (see the module docstring)."""
         ...

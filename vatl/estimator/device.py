@@ -41,14 +41,20 @@ def add_device_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu",
                         help="cpu (default), cuda, cuda:N or auto (CUDA when present)")
     parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: torch's own choice)")
+                        help=f"torch CPU threads (default {DEFAULT_THREADS}: on a machine that runs anything else, "
+                             "two threads train several times slower; see docs/results/threads.md)")
+
+
+# One torch thread unless asked: measured (docs/results/threads.md), two threads lose to one whenever the
+# machine runs anything else, and the parallel commands (bench, demo) use one process per core instead.
+DEFAULT_THREADS = 1
 
 
 def configure_threads(threads: int | None) -> None:
-    """Set torch's CPU thread count when given (>= 1)."""
+    """Set torch's CPU thread count: ``threads`` (>= 1), or :data:`DEFAULT_THREADS` when None."""
     import torch
 
-    if threads is not None:
-        if threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {threads}")
-        torch.set_num_threads(threads)
+    threads = DEFAULT_THREADS if threads is None else threads
+    if threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {threads}")
+    torch.set_num_threads(threads)

@@ -39,8 +39,10 @@ def decode_heatmaps(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Peak positions and values.
 
     heatmaps: (N, K, h, w). Returns coords (N, K, 2) float64 in heatmap coordinates and maxvals (N, K).
-    Each coordinate is the argmax, moved a quarter pixel toward the higher of its two neighbours along
-    each axis (not moved when they are equal or the peak is on that axis' border).
+    As the published SimpleBaseline / ATL code decodes: the argmax, moved a quarter pixel toward the
+    higher of its two neighbours along each axis (not along an axis where they are equal) when the peak
+    lies inside on both axes (1 < x < w − 1 and 1 < y < h − 1); a heatmap whose maximum is <= 0 decodes
+    to (0, 0).
     """
     hm = np.asarray(heatmaps)
     n, k, h, w = hm.shape
@@ -53,8 +55,11 @@ def decode_heatmaps(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pos = np.clip(y, 0, h - 1) * w + np.clip(x, 0, w - 1)
         return np.take_along_axis(flat, pos[..., None], axis=2)[..., 0].astype(np.float64)
 
-    dx = np.sign(at(ys, xs + 1) - at(ys, xs - 1)) * ((xs > 0) & (xs < w - 1))
-    dy = np.sign(at(ys + 1, xs) - at(ys - 1, xs)) * ((ys > 0) & (ys < h - 1))
+    positive = maxvals > 0
+    xs, ys = xs * positive, ys * positive
+    inside = (xs > 1) & (xs < w - 1) & (ys > 1) & (ys < h - 1)
+    dx = np.sign(at(ys, xs + 1) - at(ys, xs - 1)) * inside
+    dy = np.sign(at(ys + 1, xs) - at(ys - 1, xs)) * inside
     coords = np.stack([xs + 0.25 * dx, ys + 0.25 * dy], axis=-1).astype(np.float64)
     return coords, maxvals
 

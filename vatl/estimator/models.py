@@ -177,6 +177,16 @@ class PoseModel(nn.Module):
                 "head": list(self.deconv_layers.parameters()),
                 "final": list(self.final_layer.parameters())}
 
+    def with_keypoint_set(self, keypoint_set: KeypointSet, mapping: list[list[int]]) -> PoseModel:
+        """This model for ``keypoint_set`` (the transfer hook of the contract): a new ``final_layer`` whose
+        slot i is the mean of the current slots ``mapping[i]`` (fresh when empty); the trunk and the
+        deconvolutions stay. Changes and returns ``self``."""
+        from vatl.estimator.transfer import new_output_layer
+
+        self.final_layer = new_output_layer(self.final_layer, mapping)
+        self.keypoint_set = keypoint_set
+        return self
+
 
 def build_model(name_or_config: str | ModelConfig = DEFAULT_PRESET, keypoint_set: KeypointSet | None = None,
                 seed: int | None = None) -> PoseModel:

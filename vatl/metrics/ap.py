@@ -176,8 +176,8 @@ def evaluate_video(video: Video, predictions: Predictions, labels: LabelStore | 
     """AP of a video's predictions, raw and with labeled samples counted as correct.
 
     Returns ``{"raw": keypoint_ap(...), "with_labels": keypoint_ap(...)}``; "with_labels" uses
-    ``labels.merged_with(predictions)`` (a labeled sample's prediction is its label, score 1).
-    ``areas`` defaults to the ground-truth box areas w·h.
+    ``labels.merged_with(predictions)`` (a labeled sample's prediction is its label; its score stays the
+    model's). ``areas`` defaults to :meth:`Video.oks_areas` (boxes clipped to their images).
     """
     n, k = video.num_samples, video.keypoint_set.num_keypoints
     if n == 0:
@@ -189,6 +189,8 @@ def evaluate_video(video: Video, predictions: Predictions, labels: LabelStore | 
         idx = labels.indices
         if idx.min() < 0 or idx.max() >= n:
             raise ValueError(f"video {video.name!r}: labels refer to samples outside 0..{n - 1}")
+
+    areas = video.oks_areas() if areas is None else areas
 
     def ap(preds: Predictions) -> dict[str, float]:
         return keypoint_ap(video.keypoints, video.boxes, video.frame_index, preds.keypoints, preds.scores,

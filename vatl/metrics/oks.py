@@ -2,9 +2,10 @@
 
 OKS = mean over the ground truth's labeled joints (v > 0) of exp(-e_k), with
 e_k = d_k² / (2σ_k)² / (A + ε) / 2 — COCO's ``vars = (2σ)²`` and ``ε = np.spacing(1)`` — where d_k is
-the pixel distance of joint k and A the object area. PoseTrack has no segment areas, so A defaults to
-the ground-truth box area w·h (:func:`box_areas`); COCO's segment area is about 0.53 × the box area,
-which ``box_areas(boxes, scale=0.53)`` gives when a caller wants it.
+the pixel distance of joint k and A the object area. PoseTrack has no segment areas, so A is the
+ground-truth box area w·h after clipping the box to its image, as the published code does
+(:func:`clipped_box_areas`; :meth:`vatl.data.video.Video.oks_areas`); COCO's segment area is about
+0.53 × the box area, which ``box_areas(boxes, scale=0.53)`` gives when a caller wants it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,23 @@ def box_areas(boxes: np.ndarray, scale: float = 1.0) -> np.ndarray:
     if not scale > 0:
         raise ValueError(f"area scale must be > 0, got {scale}")
     return scale * b[:, 2] * b[:, 3]
+
+
+def clipped_box_areas(boxes: np.ndarray, widths: np.ndarray, heights: np.ndarray) -> np.ndarray:
+    """(N,) OKS areas of (N, 4) xywh boxes clipped to their images first, as the published code does.
+
+    widths, heights: (N,) image sizes; where a size is unknown (<= 0), or the box lies wholly outside
+    its image, the box's own area w·h is used.
+    """
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    w_img = np.asarray(widths, dtype=np.float64).reshape(-1)
+    h_img = np.asarray(heights, dtype=np.float64).reshape(-1)
+    known = (w_img > 0) & (h_img > 0)
+    x0, y0 = np.maximum(b[:, 0], 0.0), np.maximum(b[:, 1], 0.0)
+    x1 = np.minimum(b[:, 0] + b[:, 2], np.where(known, w_img, np.inf))
+    y1 = np.minimum(b[:, 1] + b[:, 3], np.where(known, h_img, np.inf))
+    clipped = np.clip(x1 - x0, 0.0, None) * np.clip(y1 - y0, 0.0, None)
+    return np.where(known & (clipped > 0), clipped, b[:, 2] * b[:, 3])
 
 
 def indices_text(mask: np.ndarray, limit: int = 20) -> str:
@@ -97,12 +115,25 @@ def oks(pred: np.ndarray, gt: np.ndarray, areas: np.ndarray, sigmas: np.ndarray)
     return sim.sum(axis=1) / labeled.sum(axis=1)
 
 
+def correct_percent(video: Video, keypoints: np.ndarray, theta: float, areas: np.ndarray | None = None) -> float:
+    """The share (%) of the video's samples with ground truth whose pose ``keypoints`` (N, K, 2|3) has
+    OKS > θ: what a user gets at the target θ, independent of prediction scores (unlike AP)."""
+    has_gt = video.visible.any(axis=1)
+    if not has_gt.any():
+        raise ValueError(f"video {video.name!r} has no ground truth: the share of correct poses is undefined")
+    areas = video.oks_areas() if areas is None else np.asarray(areas, dtype=np.float64)
+    kp = np.asarray(keypoints, dtype=np.float64)
+    values = oks(kp[has_gt], video.keypoints[has_gt], areas[has_gt], video.keypoint_set.sigma_array)
+    return 100.0 * float(np.mean(values > theta))
+
+
 def oks_video(video: Video, keypoints: np.ndarray | Predictions, areas: np.ndarray | None = None) -> np.ndarray:
     """(N,) OKS of ``keypoints`` ((N, K, 2|3) or :class:`Predictions`) against ``video.keypoints``.
 
-    Sigmas come from ``video.keypoint_set``; ``areas`` defaults to the ground-truth box areas w·h.
+    Sigmas come from ``video.keypoint_set``; ``areas`` defaults to :meth:`Video.oks_areas` (the
+    ground-truth boxes clipped to their images).
     """
     kp = getattr(keypoints, "keypoints", keypoints)
     if areas is None:
-        areas = box_areas(video.boxes)
+        areas = video.oks_areas()
     return oks(kp, video.keypoints, areas, video.keypoint_set.sigma_array)

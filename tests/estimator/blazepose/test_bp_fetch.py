@@ -72,3 +72,33 @@ def test_download_uses_the_wheel_pip_left(cache, monkeypatch, tmp_path):
 def test_require_model_names_the_command(cache):
     with pytest.raises(FileNotFoundError, match="vatl blazepose fetch"):
         fetch.require_model()
+
+
+def test_the_person_detector_comes_from_the_same_wheel(tmp_path, cache, monkeypatch):
+    wheel = tmp_path / "mediapipe-0.10.21-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(fetch.MODEL_MEMBER, b"landmarks")
+        zf.writestr(fetch.DETECTOR_MEMBER, b"detector")
+    model, detector = fetch.fetch_models(wheel=wheel)
+    assert model.read_bytes() == b"landmarks" and detector.read_bytes() == b"detector"
+    assert fetch.require_detector() == detector == cache / fetch.DETECTOR_FILENAME
+    detector.unlink()
+    calls = []
+
+    def fake_pip(cmd, **kwargs):  # only the missing detector makes fetch download the wheel again
+        calls.append(cmd)
+        folder = cmd[cmd.index("-d") + 1]
+        with zipfile.ZipFile(f"{folder}/mediapipe-0.10.21-cp311-cp311-manylinux_2_28_x86_64.whl", "w") as zf:
+            zf.writestr(fetch.MODEL_MEMBER, b"landmarks")
+            zf.writestr(fetch.DETECTOR_MEMBER, b"detector2")
+        return subprocess.CompletedProcess(cmd, 0, "", "")
+
+    monkeypatch.setattr(fetch.subprocess, "run", fake_pip)
+    assert fetch.fetch_model() == model and not calls  # the landmark model alone is cached: no download
+    assert fetch.fetch_models()[1].read_bytes() == b"detector2" and len(calls) == 1
+    assert fetch.fetch_models() and len(calls) == 1
+
+
+def test_require_detector_names_the_command(cache):
+    with pytest.raises(FileNotFoundError, match="vatl blazepose fetch"):
+        fetch.require_detector()

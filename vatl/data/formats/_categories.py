@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,7 +41,10 @@ def builtin_set_for_names(names: Sequence[str]) -> KeypointSet | None:
 
 
 def keypoint_set_from_category(path: Path, category: Mapping[str, Any], index: int) -> KeypointSet:
-    """A built-in set when the names are known, else one read from the category.
+    """A built-in set when the names are known, else one read from the category
+    (:meth:`~vatl.skeletons.KeypointSet.from_coco_category`: flip pairs from the names' sides, WPU's angles
+    from the limb names or the skeleton's edges, sigmas from the ``sigmas`` field — positive numbers — or
+    by joint name).
 
     A ``skeleton`` that uses index 0 is taken as 0-based (JRDB-Pose's files are), otherwise 1-based as
     COCO specifies.
@@ -66,6 +70,12 @@ def keypoint_set_from_category(path: Path, category: Mapping[str, Any], index: i
     if sigmas is not None and (not isinstance(sigmas, list) or len(sigmas) != len(names)):
         raise record_error(path, "categories", index, category, "sigmas",
                            f"expected {len(names)} numbers (one per keypoint)")
+    if sigmas is not None:
+        bad = next((j for j, v in enumerate(sigmas) if isinstance(v, bool) or not isinstance(v, (int, float))
+                    or not math.isfinite(v) or v <= 0), None)
+        if bad is not None:
+            raise record_error(path, "categories", index, category, "sigmas",
+                               f"sigma {bad} ({names[bad]}) is {sigmas[bad]!r}; expected a number > 0")
     try:
         return KeypointSet.from_coco_category(cat)
     except ValueError as e:

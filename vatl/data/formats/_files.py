@@ -97,3 +97,48 @@ def check_frames_exist(video: Video, source: str | os.PathLike) -> None:
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise FileNotFoundError(f"{source}: {len(missing)} of {len(video.frames)} frame images are missing: "
                                 f"{shown}{more} (check image_root)")
+
+
+def written_file_name(path: Path | None, root: Path, fallback: str, absolute: bool = False) -> str:
+    """The ``file_name`` to write for an image at ``path`` in a file whose image root is ``root``: relative
+    to ``root`` when the image lies inside it (so it resolves from where the file is written), else — or
+    with ``absolute`` — its absolute path (read such a file with ``--image-root`` a folder that holds the
+    images: readers refuse paths outside their image root)."""
+    if path is None:
+        return fallback
+    if absolute:
+        return Path(os.path.abspath(path)).as_posix()
+    return relative_file_name(path, root, fallback)
+
+
+# Names that say nothing about the video (tool exports, generic layouts): the next source is used instead.
+_GENERIC_NAMES = re.compile(r"^(annotations?|labels?|default|images?|frames?|imgs?|train|val|test|data|"
+                            r"person_keypoints(_\w+)?|instances(_\w+)?|collecteddata(_\w+)?|poses?(_\w+)?|"
+                            r"results?|project-\d+.*|task_.*)$", re.IGNORECASE)
+
+
+def video_name(path: Path, data: Mapping[str, Any], frames: list, vid_id: Any = None) -> str:
+    """The video's name from the data before the file's name: ``vid_id`` (PoseTrack), a COCO ``videos``
+    entry (its ``name``, else its ``file_name``'s stem) or ``info.video`` / ``info.video_name``, then the
+    folder that holds every frame, then the file's stem, then its folder; names that say nothing
+    (``annotations``, ``person_keypoints_default``, ``images``, …) are passed over."""
+    candidates: list[Any] = [vid_id]
+    videos = data.get("videos")
+    if isinstance(videos, list) and len(videos) == 1 and isinstance(videos[0], Mapping):
+        entry = videos[0]
+        candidates.append(entry.get("name"))
+        if isinstance(entry.get("file_name"), str):
+            candidates.append(Path(entry["file_name"]).stem)
+    info = data.get("info")
+    if isinstance(info, Mapping):
+        candidates += [info.get("video"), info.get("video_name")]
+    parents = {Path(f.path).parent for f in frames if getattr(f, "path", None) is not None}
+    if len(parents) == 1:
+        candidates.append(next(iter(parents)).name)
+    p = Path(path)
+    candidates += [p.stem, p.absolute().parent.name, p.absolute().parent.parent.name]
+    for c in candidates:
+        if isinstance(c, (str, int)) and not isinstance(c, bool) and str(c).strip() \
+                and not _GENERIC_NAMES.match(str(c).strip()):
+            return str(c).strip()
+    return p.stem

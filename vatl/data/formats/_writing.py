@@ -97,18 +97,64 @@ def add_scores(record: dict, keypoints: np.ndarray, score: float | None) -> None
 
 def write_format(video: Video, json_path: str | os.PathLike, fmt: str, keypoints: np.ndarray | None,
                  scores: np.ndarray | None, make_record: Callable[[int, np.ndarray, np.ndarray | None], dict],
-                 build: Callable[[Video, Path, np.ndarray, np.ndarray | None], dict]) -> Path:
+                 build: Callable[..., dict], *, keypoint_scores: np.ndarray | None = None,
+                 image_root: Callable[[Path], Path] | None = None, absolute_paths: bool = False) -> Path:
     """What every writer does: validate the arrays; if ``video.source`` holds an original JSON of format
     ``fmt``, update its records (:func:`update_records`, new samples made by ``make_record(i, kp, sc)``),
-    else build a complete file with ``build(video, path, kp, sc)``; write it deterministically."""
+    else build a complete file with ``build(video, path, kp, sc, absolute_paths)``; write it
+    deterministically (:func:`vatl.fileio.write_atomic`: the permissions of vatl's other outputs).
+
+    keypoint_scores: (N, K) per-keypoint ``scores`` of a prediction file, when they differ from
+    ``keypoints[..., 2]`` (e.g. labels that keep their visibility v in ``keypoints``).
+    image_root: the writer's image root of a file at a path (its reader's default). The ``file_name``s of
+    an updated original are rewritten to resolve from it (relative inside it, absolute outside, or
+    absolute everywhere with ``absolute_paths``), so that the written file reads back wherever it is.
+    """
     from vatl.data.formats._files import dump_json
 
     kp, sc = check_outputs(video, keypoints, scores)
+    ks = None
+    if keypoint_scores is not None:
+        ks = np.asarray(keypoint_scores, dtype=np.float64)
+        if ks.shape != kp.shape[:2] or not np.isfinite(ks).all():
+            raise ValueError(f"keypoint_scores must be finite (N, K) = {kp.shape[:2]} for video {video.name!r}")
     path = Path(json_path)
     src = video.source.get("json") if video.source.get("format") == fmt else None
     if isinstance(src, dict) and isinstance(src.get("annotations"), list):
         data = dict(src)
         data["annotations"] = update_records(src["annotations"], video, kp, sc, lambda i: make_record(i, kp, sc))
+        if image_root is not None and isinstance(src.get("images"), list):
+            data["images"] = _rebased_images(src["images"], video, image_root(path), absolute_paths)
     else:
-        data = build(video, path, kp, sc)
+        data = build(video, path, kp, sc, absolute_paths)
+    if ks is not None and sc is not None:
+        row_of_id = {aid: i for i, aid in enumerate(video.annotation_ids.tolist())}
+        for rec in data["annotations"]:
+            i = row_of_id.get(rec.get("id")) if isinstance(rec, dict) else None
+            if i is not None and "scores" in rec:
+                rec["scores"] = numbers(ks[i])
     return dump_json(data, path)
+
+
+def _rebased_images(images: list, video: Video, root: Path, absolute: bool) -> list:
+    """Copies of image records whose ``file_name`` resolves from ``root`` (see :func:`write_format`); frames
+    take their read path, other images their name joined to the original image root."""
+    from vatl.data.formats._files import join_image_path, written_file_name
+
+    by_id = {int(f.image_id): f for f in video.frames}
+    old_root = video.source.get("image_root")
+    out = []
+    for im in images:
+        name = im.get("file_name") if isinstance(im, dict) else None
+        if isinstance(name, str) and name:
+            frame = by_id.get(im.get("id")) if isinstance(im.get("id"), int) else None
+            where = frame.path if frame is not None else None
+            if where is None and old_root is not None:
+                try:
+                    where = join_image_path(Path(old_root), name)
+                except ValueError:
+                    where = None  # a name outside the original root was never read: kept as it was
+            if where is not None:
+                im = {**im, "file_name": written_file_name(where, root, name, absolute)}
+        out.append(im)
+    return out

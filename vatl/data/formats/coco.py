@@ -26,7 +26,14 @@ from typing import Any
 import numpy as np
 
 from vatl.data.formats._categories import builtin_set_for_names, category_dict, keypoint_set_from_category
-from vatl.data.formats._files import check_frames_exist, image_path, load_json, natural_key, relative_file_name
+from vatl.data.formats._files import (
+    check_frames_exist,
+    image_path,
+    load_json,
+    natural_key,
+    video_name,
+    written_file_name,
+)
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_CROWD, SKIP_OTHER_CATEGORY, build_video, collect_samples, image_index_by_id
 from vatl.data.formats._writing import add_scores, num, numbers, unique_image_ids, write_format
@@ -99,7 +106,7 @@ def coco_from_dict(data: Mapping[str, Any], path: Path, image_root: str | os.Pat
                               derive_missing_box=derive_boxes, box_padding=box_padding)
     source = {"format": FORMAT, "path": str(path), "image_root": str(root), "json": data,
               "category_id": cat_id}
-    video = build_video(path.stem, ks, frames, samples, source)
+    video = build_video(video_name(path, data, frames), ks, frames, samples, source)
     if check_images:
         check_frames_exist(video, path)
     return video
@@ -172,18 +179,23 @@ def _track_id(path: Path, index: int, rec: Mapping[str, Any]) -> int:
 
 
 def write_coco(video: Video, json_path: str | os.PathLike, keypoints: np.ndarray | None = None,
-               scores: np.ndarray | None = None) -> Path:
+               scores: np.ndarray | None = None, keypoint_scores: np.ndarray | None = None,
+               absolute_paths: bool = False) -> Path:
     """Write ``video`` as a COCO keypoints JSON with ``track_id`` (labels, or predictions with ``scores``).
 
     ``keypoints`` (N, K, 3) replaces the samples' keypoints; ``scores`` (N,) adds ``score`` and
     per-keypoint ``scores``. With the original COCO JSON in ``video.source`` every other field and
-    record is kept. Otherwise a file is built: images with ``frame_index`` (the frame order),
-    ``file_name`` relative to the JSON's folder; annotations with ``area`` = w·h, ``iscrowd`` 0; the
+    record is kept (image ``file_name``s rewritten to resolve from where the file is written). Otherwise a
+    file is built: images with ``frame_index`` (the frame order), ``file_name`` relative to the JSON's
+    folder when the image lies inside it, else absolute (all absolute with ``absolute_paths``); per-keypoint
+    ``scores`` are ``keypoint_scores`` (N, K) when given; annotations with ``area`` = w·h, ``iscrowd`` 0; the
     category with a 1-based skeleton (plus ``sigmas`` for a set that is not built in).
     """
     cat_id = int(video.source.get("category_id", 1))
     return write_format(video, json_path, FORMAT, keypoints, scores,
-                        lambda i, kp, sc: _annotation(video, i, kp, sc, cat_id), _build)
+                        lambda i, kp, sc: _annotation(video, i, kp, sc, cat_id), _build,
+                        keypoint_scores=keypoint_scores, image_root=default_image_root,
+                        absolute_paths=absolute_paths)
 
 
 def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None, category_id: int = 1) -> dict:
@@ -203,10 +215,10 @@ def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None, cat
     return rec
 
 
-def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None) -> dict:
+def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None, absolute: bool = False) -> dict:
     root = default_image_root(path)
     ids = unique_image_ids(video, path)
-    images = [{"id": ids[pos], "file_name": relative_file_name(f.path, root, f"{video.name}/{pos:06d}.jpg"),
+    images = [{"id": ids[pos], "file_name": written_file_name(f.path, root, f"{video.name}/{pos:06d}.jpg", absolute),
                "width": int(f.width), "height": int(f.height), "frame_index": pos}
               for pos, f in enumerate(video.frames)]
     ks = video.keypoint_set

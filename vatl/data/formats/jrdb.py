@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from vatl.data.formats._categories import is_jrdb_names
-from vatl.data.formats._files import check_frames_exist, image_path, load_json, relative_file_name
+from vatl.data.formats._files import check_frames_exist, image_path, load_json, video_name, written_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_CROWD, build_video, collect_samples, image_index_by_id
 from vatl.data.formats._writing import add_scores, numbers, write_format
@@ -121,7 +121,7 @@ def jrdb_from_dict(data: Mapping[str, Any], path: Path, image_root: str | os.Pat
         accept=crowd, derive_missing_box=derive_boxes, box_padding=box_padding,
         clip_derived_boxes=False, panorama_width=panorama_width)
     source = {"format": FORMAT, "path": str(path), "image_root": str(root), "json": data}
-    video = build_video(path.stem, JRDB, frames, samples, source)
+    video = build_video(video_name(path, data, frames), JRDB, frames, samples, source)
     if check_images:
         check_frames_exist(video, path)
     return video
@@ -153,18 +153,23 @@ def _frame(path: Path, index: int, image: Mapping[str, Any], root: Path, annotat
 
 
 def write_jrdb(video: Video, json_path: str | os.PathLike, keypoints: np.ndarray | None = None,
-               scores: np.ndarray | None = None) -> Path:
+               scores: np.ndarray | None = None, keypoint_scores: np.ndarray | None = None,
+               absolute_paths: bool = False) -> Path:
     """Write ``video`` as a JRDB-Pose JSON (labels, or predictions with ``scores``).
 
     ``keypoints`` (N, 17, 3) replaces the samples' keypoints; ``scores`` (N,) adds ``score`` and
     per-keypoint ``scores``. With the original JSON in ``video.source`` every other field and record
-    is kept (no ``bbox`` is added where the file had none). Otherwise a file is built with the
-    released names, a 0-based skeleton, 1-based image ids in frame order and a ``bbox`` per instance.
+    is kept (no ``bbox`` is added where the file had none; ``file_name``s resolve from where the file is
+    written). Otherwise a file is built with the released names, a 0-based skeleton, 1-based image ids in
+    frame order and a ``bbox`` per instance. ``keypoint_scores`` and ``absolute_paths`` as for
+    :func:`~vatl.data.formats.coco.write_coco`.
     """
     if video.keypoint_set.keypoints != JRDB.keypoints:
         raise ValueError(f"write_jrdb needs a video in JRDB-Pose's keypoint set, got {video.keypoint_set.name!r}")
     return write_format(video, json_path, FORMAT, keypoints, scores,
-                        lambda i, kp, sc: _annotation(video, i, kp, sc), _build)
+                        lambda i, kp, sc: _annotation(video, i, kp, sc), _build,
+                        keypoint_scores=keypoint_scores, image_root=default_image_root,
+                        absolute_paths=absolute_paths)
 
 
 def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
@@ -184,13 +189,13 @@ def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
     return rec
 
 
-def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None) -> dict:
+def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None, absolute: bool = False) -> dict:
     root = default_image_root(path)
     ids = [int(f.image_id) for f in video.frames]
     if len(set(ids)) != len(ids) or not all(a < b for a, b in zip(ids, ids[1:])):
         ids = list(range(1, len(ids) + 1))  # the reader orders frames by id
     images = [{"id": ids[pos], "width": int(f.width), "height": int(f.height),
-               "file_name": relative_file_name(f.path, root, f"image_stitched/{video.name}/{pos:06d}.jpg")}
+               "file_name": written_file_name(f.path, root, f"image_stitched/{video.name}/{pos:06d}.jpg", absolute)}
               for pos, f in enumerate(video.frames)]
     category = {"id": 1, "name": "person", "keypoints": list(RELEASE_NAMES),
                 "skeleton": [[a, b] for a, b in JRDB.skeleton]}

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from vatl.data.formats._categories import builtin_set_for_names, category_dict, keypoint_set_from_category
-from vatl.data.formats._files import check_frames_exist, image_path, load_json, relative_file_name
+from vatl.data.formats._files import check_frames_exist, image_path, load_json, video_name, written_file_name
 from vatl.data.formats._records import record_error, require_int, require_list
 from vatl.data.formats._samples import SKIP_UNLABELED_FRAME, build_video, collect_samples, image_index_by_id
 from vatl.data.formats._writing import add_scores, numbers, unique_image_ids, write_format
@@ -84,7 +84,9 @@ def posetrack21_from_dict(data: Mapping[str, Any], path: Path, image_root: str |
         accept=lambda i, rec, frame: None if frames[frame].is_labeled else SKIP_UNLABELED_FRAME,
     )
     source = {"format": FORMAT, "path": str(path), "image_root": str(root), "json": data}
-    video = build_video(path.stem, keypoint_set, frames, samples, source)
+    vid_ids = {im.get("vid_id") for im in images if im.get("vid_id") is not None}
+    name = video_name(path, data, frames, vid_id=next(iter(vid_ids)) if len(vid_ids) == 1 else None)
+    video = build_video(name, keypoint_set, frames, samples, source)
     if check_images:
         check_frames_exist(video, path)
     return video
@@ -115,7 +117,8 @@ def _frame(path: Path, index: int, image: Mapping[str, Any], root: Path) -> Fram
 
 
 def write_posetrack21(video: Video, json_path: str | os.PathLike, keypoints: np.ndarray | None = None,
-                      scores: np.ndarray | None = None) -> Path:
+                      scores: np.ndarray | None = None, keypoint_scores: np.ndarray | None = None,
+                      absolute_paths: bool = False) -> Path:
     """Write ``video`` as a PoseTrack21 JSON (labels, or predictions when ``scores`` is given).
 
     Args:
@@ -123,12 +126,16 @@ def write_posetrack21(video: Video, json_path: str | os.PathLike, keypoints: np.
         scores: (N,) instance scores; adds ``score`` and per-keypoint ``scores`` (= keypoints[..., 2])
             as PoseTrack prediction files carry them.
     If ``video.source`` holds a PoseTrack21 JSON, every other field and record is kept as it was
-    (skipped instances, ``bbox_head``, ignore regions, unlabeled frames, ``file_name``s). Otherwise a
-    complete file is built from the video; ``file_name`` is relative to :func:`default_image_root` of
-    ``json_path``. Output is deterministic. Returns the written path.
+    (skipped instances, ``bbox_head``, ignore regions, unlabeled frames), the ``file_name``s rewritten to
+    resolve from where the file is written. Otherwise a complete file is built from the video; ``file_name``
+    is relative to :func:`default_image_root` of ``json_path`` when the image lies inside it, else absolute
+    (all absolute with ``absolute_paths``). ``keypoint_scores`` (N, K): per-keypoint ``scores`` when they
+    differ from ``keypoints[..., 2]``. Output is deterministic. Returns the written path.
     """
     return write_format(video, json_path, FORMAT, keypoints, scores,
-                        lambda i, kp, sc: _annotation(video, i, kp, sc), _build)
+                        lambda i, kp, sc: _annotation(video, i, kp, sc), _build,
+                        keypoint_scores=keypoint_scores, image_root=default_image_root,
+                        absolute_paths=absolute_paths)
 
 
 def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
@@ -148,7 +155,7 @@ def _annotation(video: Video, i: int, kp: np.ndarray, sc: np.ndarray | None,
     return rec
 
 
-def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None) -> dict:
+def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None, absolute: bool = False) -> dict:
     root = default_image_root(path)
     ids = unique_image_ids(video, path)
     # frame_id must sort like the frames; keep the image ids when they do.
@@ -164,7 +171,7 @@ def _build(video: Video, path: Path, kp: np.ndarray, sc: np.ndarray | None) -> d
             "frame_id": frame_ids[pos],
             "id": ids[pos],
             "vid_id": str(video.name),
-            "file_name": relative_file_name(frame.path, root, f"images/{video.name}/{pos:06d}.jpg"),
+            "file_name": written_file_name(frame.path, root, f"images/{video.name}/{pos:06d}.jpg", absolute),
             "width": int(frame.width),
             "height": int(frame.height),
         })

@@ -11,16 +11,21 @@ that an estimator trained on ``source`` loses accuracy on them:
 - ``festival``: crowds (3–5 people, heavy overlap), children's proportions, patterned clothes, dancing,
   cluttered colourful backgrounds with limb-like distractors, warm light, more JPEG compression.
 
+The milder domains ``mild_night``, ``mild_gym``, ``mild_drone``, ``mild_festival`` (the paper-regime set) are
+the source moved a quarter of the way to each target (:func:`blend`): every factor at a quarter of its degree.
+
 Ranges are ``(low, high)`` drawn uniformly per video or per person; weights are relative.
 
 The gap a source-trained estimator shows on each domain is measured by
-``benchmarks/estimator_domain_gap.py`` (results in ``benchmarks/results/estimator_domain_gap.json``).
+``benchmarks/estimator_domain_gap.py`` (results in ``benchmarks/results/estimator_domain_gap.json``), on the
+milder ones by ``benchmarks/paper_regime_domain_gap.py`` (``docs/domain_gap.md``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 Range = tuple[float, float]
 
@@ -179,8 +184,83 @@ FESTIVAL = replace(
     edge_darkening=(0.8, 0.95), noise_sigma=(3.0, 6.0), jpeg_quality=75,
 )
 
-DOMAINS: dict[str, DomainSpec] = {d.name: d for d in (SOURCE, NIGHT, GYM, DRONE, FESTIVAL)}
+
+
+def _mix(a: float, b: float, degree: float) -> float:
+    return (1.0 - degree) * a + degree * b
+
+
+def _mix_value(a: Any, b: Any, degree: float) -> Any:
+    """``a`` moved towards ``b`` by ``degree``: numbers (ints stay ints), tuples element-wise, weight
+    mappings as the mixture (1 − degree)·a + degree·b of their (normalised) weights."""
+    if isinstance(a, Mapping):
+        ta, tb = sum(a.values()), sum(b.values())
+        keys = sorted(set(a) | set(b))
+        mixed = {k: _mix(a.get(k, 0.0) / ta, b.get(k, 0.0) / tb, degree) for k in keys}
+        return {k: round(v, 4) for k, v in mixed.items() if v > 0}
+    if isinstance(a, tuple):
+        return tuple(_mix_value(x, y, degree) for x, y in zip(a, b))
+    if isinstance(a, (bool, str)):
+        return a if degree < 0.5 else b
+    if isinstance(a, int) and isinstance(b, int):
+        return int(round(_mix(a, b, degree)))
+    return round(_mix(float(a), float(b), degree), 4)
+
+
+def blend(base: DomainSpec, target: DomainSpec, degree: float, name: str, description: str,
+          **overrides: Any) -> DomainSpec:
+    """A domain ``degree`` of the way from ``base`` to ``target`` (0: ``base``, 1: ``target``).
+
+    Every numeric parameter and range is interpolated linearly, integer counts are rounded, weight
+    mappings (motions, textures, backgrounds) are mixed, and names (the palette) come from the nearer of
+    the two; ``overrides`` set fields explicitly (e.g. a mixed palette).
+    """
+    if not 0.0 <= degree <= 1.0:
+        raise ValueError(f"blend degree must be in [0, 1], got {degree}")
+    fields = {key: _mix_value(value, getattr(target, key), degree) for key, value in base.__dict__.items()
+              if key not in ("name", "description")}
+    if base.palette != target.palette:
+        fields["palette"] = mixed_palette(base.palette, target.palette, degree)
+    return replace(base, **{**fields, **overrides, "name": name, "description": description})
+
+
+def mixed_palette(a: str, b: str, degree: float) -> str:
+    """The name of the palette that draws from ``b`` with probability ``degree``, else from ``a``
+    (registered in :data:`PALETTES` as ``"a+b@degree"``)."""
+    name = f"{a}+{b}@{degree:g}"
+    if name not in PALETTES:
+        def scaled(swatches: tuple[Swatch, ...], share: float) -> tuple[Swatch, ...]:
+            total = sum(s.weight for s in swatches)
+            return tuple(replace(s, weight=share * s.weight / total) for s in swatches if share > 0)
+
+        PALETTES[name] = scaled(PALETTES[a], 1.0 - degree) + scaled(PALETTES[b], degree)
+    return name
+
+
+# Milder target domains (the paper's regime: a source-trained estimator keeps most of its accuracy, as
+# the paper's keeps 75.5 of 98.95 AP@0.6 on PoseTrack21). Each is the source moved a quarter of the way
+# to one of the targets above (appearance, camera, motion and crowding all at a quarter of the degree),
+# with 2–5 people per video; the elevated camera keeps outdoor backgrounds (indoor rooms need a horizon in
+# the frame). Their zero-shot gap is in docs/domain_gap.md ("paper-regime set").
+MILD_DEGREE = 0.25
+MILD_PERSONS = (2, 5)
+MILD_NIGHT = blend(SOURCE, NIGHT, MILD_DEGREE, "mild_night",
+                   "dusk: dimmer light, a blue tint, some noise and motion blur, darker clothes",
+                   persons=MILD_PERSONS)
+MILD_GYM = blend(SOURCE, GYM, MILD_DEGREE, "mild_gym",
+                 "sports halls: some bends, kicks and stretches among everyday motions, brighter clothes, "
+                 "slightly tilted camera", persons=MILD_PERSONS)
+MILD_DRONE = blend(SOURCE, DRONE, MILD_DEGREE, "mild_drone",
+                   "a raised camera: smaller people seen from above, some roll, light haze, outdoor scenes",
+                   persons=MILD_PERSONS, backgrounds={"street": 1.0, "park": 1.0, "field": 1.0})
+MILD_FESTIVAL = blend(SOURCE, FESTIVAL, MILD_DEGREE, "mild_festival",
+                      "fairs: more overlap, some dancing, patterned clothes, busier backgrounds",
+                      persons=MILD_PERSONS)
+
+DOMAINS: dict[str, DomainSpec] = {d.name: d for d in (SOURCE, NIGHT, GYM, DRONE, FESTIVAL, MILD_NIGHT, MILD_GYM,
+                                                     MILD_DRONE, MILD_FESTIVAL)}
 TARGET_DOMAINS: tuple[str, ...] = ("night", "gym", "drone", "festival")
+MILD_DOMAINS: tuple[str, ...] = ("mild_night", "mild_gym", "mild_drone", "mild_festival")
 
 
 def get_domain(name: str) -> DomainSpec:

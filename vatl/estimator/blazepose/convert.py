@@ -8,9 +8,11 @@ Conversion happens in two steps so that checkpoints need no TFLite file:
 2. :class:`GraphModule` rebuilds the network from a spec (weights become trainable parameters).
 
 Supported operators: CONV_2D, DEPTHWISE_CONV_2D, ADD, MAX_POOL_2D, PAD, RESHAPE, RESIZE_BILINEAR,
-LOGISTIC, DEQUANTIZE (of constants), with fused NONE / RELU / RELU6 activations. Rank-4 tensors are
-NHWC in TFLite and NCHW in the module; SAME padding becomes explicit (TFLite puts the extra pixel of an
-odd total at the bottom/right).
+LOGISTIC, DEPTH_TO_SPACE (TensorFlow's depth-column-row order), CONCATENATION (any rank), DEQUANTIZE and
+DENSIFY (of constants; the reader has densified sparse constants already), with fused NONE / RELU / RELU6
+activations. Rank-4 tensors are NHWC in TFLite and NCHW in the module (a rank-4 concatenation axis is
+mapped accordingly); SAME padding becomes explicit (TFLite puts the extra pixel of an odd total at the
+bottom/right).
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from torch import nn
 from vatl.estimator.blazepose.tflite_reader import Graph
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "MAX_POOL_2D", "PAD", "RESHAPE", "RESIZE_BILINEAR",
-                 "LOGISTIC", "DEQUANTIZE")
+                 "LOGISTIC", "DEPTH_TO_SPACE", "CONCATENATION", "DEQUANTIZE", "DENSIFY")
+_CONSTANT_OPS = ("DEQUANTIZE", "DENSIFY")  # folded into the constants they produce
+_NHWC_TO_NCHW_AXIS = {0: 0, 1: 2, 2: 3, 3: 1}
 
 
 def _same_pad(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
@@ -52,10 +56,13 @@ def _ancestors(graph: Graph, outputs: Sequence[int]) -> list[int]:
 
 
 def _constants(graph: Graph) -> dict[int, np.ndarray]:
-    """Constant tensors, with DEQUANTIZE (fp16 -> fp32) folded."""
+    """Constant tensors, with DENSIFY (the reader stores sparse constants dense already: identity) and
+    DEQUANTIZE (fp16 -> fp32) folded."""
     const = {t.index: t.data for t in graph.tensors if t.data is not None}
     for op in graph.operators:
-        if op.op == "DEQUANTIZE" and op.inputs[0] in const:
+        if op.op == "DENSIFY" and op.inputs[0] in const:
+            const[op.outputs[0]] = const[op.inputs[0]]
+        elif op.op == "DEQUANTIZE" and op.inputs[0] in const:
             const[op.outputs[0]] = const[op.inputs[0]].astype(np.float32)
     return const
 
@@ -84,9 +91,9 @@ def graph_to_spec(graph: Graph, outputs: Mapping[str, int | str]) -> tuple[dict[
         op = graph.operators[k]
         if op.op not in SUPPORTED_OPS:
             raise NotImplementedError(f"operator {k} ({op.op}) is not supported; supported: {', '.join(SUPPORTED_OPS)}")
-        if op.op == "DEQUANTIZE":
+        if op.op in _CONSTANT_OPS:
             if op.inputs[0] not in const:
-                raise NotImplementedError(f"operator {k}: DEQUANTIZE of a non-constant tensor is not supported")
+                raise NotImplementedError(f"operator {k}: {op.op} of a non-constant tensor is not supported")
             continue
         x, y = op.inputs[0], op.outputs[0]
         prefix = f"ops.{len(ops)}."
@@ -154,6 +161,17 @@ def graph_to_spec(graph: Graph, outputs: Mapping[str, int | str]) -> tuple[dict[
                      align_corners=bool(op.options.get("align_corners")))
         elif op.op == "LOGISTIC":
             s.update(type="sigmoid")
+        elif op.op == "DEPTH_TO_SPACE":
+            if len(shapes[x]) != 4:
+                raise NotImplementedError(f"operator {k}: DEPTH_TO_SPACE of a rank-{len(shapes[x])} tensor")
+            s.update(type="depth_to_space", block=int(op.options["block_size"]))
+        elif op.op == "CONCATENATION":
+            if any(t in const for t in op.inputs):
+                raise NotImplementedError(f"operator {k}: CONCATENATION with a constant input is not supported")
+            rank = len(shapes[y])
+            axis = int(op.options["axis"]) % rank
+            s.update(type="concat", inputs=list(op.inputs), activation=_activation(op),
+                     axis=_NHWC_TO_NCHW_AXIS[axis] if rank == 4 else axis)
         ops.append(s)
     spec = {"input": int(graph.inputs[0]), "input_shape": list(shapes[graph.inputs[0]]),
             "outputs": {k: int(v) for k, v in out_ids.items()},
@@ -243,8 +261,33 @@ class SigmoidOp(nn.Module):
         return torch.sigmoid(x)
 
 
+class DepthToSpaceOp(nn.Module):
+    """TensorFlow's DEPTH_TO_SPACE on NCHW: input channel (i·b + j)·C + c goes to output channel c at
+    offset (i, j) of its b×b block (``pixel_shuffle`` orders channels the other way round)."""
+
+    def __init__(self, s: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.block = int(s["block"])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        b = self.block
+        x = x.reshape(n, b, b, c // (b * b), h, w).permute(0, 3, 4, 1, 5, 2)
+        return x.reshape(n, c // (b * b), h * b, w * b)
+
+
+class ConcatOp(nn.Module):
+    def __init__(self, s: Mapping[str, Any]) -> None:
+        super().__init__()
+        self.axis, self.activation = int(s["axis"]), s["activation"]
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return _activate(torch.cat(xs, dim=self.axis), self.activation)
+
+
 _OP_MODULES = {"conv": ConvOp, "add": AddOp, "maxpool": MaxPoolOp, "pad": PadOp, "reshape": ReshapeOp,
-               "resize": ResizeOp, "sigmoid": lambda s: SigmoidOp()}
+               "resize": ResizeOp, "sigmoid": lambda s: SigmoidOp(), "depth_to_space": DepthToSpaceOp,
+               "concat": ConcatOp}
 
 
 class GraphModule(nn.Module):

@@ -1,8 +1,10 @@
-"""Obtain ``pose_landmark_full.tflite`` from the ``mediapipe`` wheel on PyPI and cache it.
+"""Obtain BlazePose's two models from the ``mediapipe`` wheel on PyPI and cache them: the landmark model
+``pose_landmark_full.tflite`` (the pose estimator) and the person detector ``pose_detection.tflite``.
 
-The wheel is downloaded with ``pip download --no-deps`` into a temporary folder (mediapipe is never
-installed), the model file is read out of the wheel's zip archive and kept under the user's cache folder
-(``$VATL_CACHE``, else ``$XDG_CACHE_HOME/vatl``, else ``~/.cache/vatl``).
+The wheel is downloaded once with ``pip download --no-deps`` into a temporary folder (mediapipe is never
+installed), both files are read out of the wheel's zip archive and kept under the user's cache folder
+(``$VATL_CACHE``, else ``$XDG_CACHE_HOME/vatl``, else ``~/.cache/vatl``). ``make setup`` runs
+``vatl blazepose fetch``; nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 MEDIAPIPE_VERSION = "0.10.21"
 MODEL_MEMBER = "mediapipe/modules/pose_landmark/pose_landmark_full.tflite"
 MODEL_FILENAME = f"pose_landmark_full-mediapipe-{MEDIAPIPE_VERSION}.tflite"
+DETECTOR_MEMBER = "mediapipe/modules/pose_detection/pose_detection.tflite"
+DETECTOR_FILENAME = f"pose_detection-mediapipe-{MEDIAPIPE_VERSION}.tflite"
 
 
 class FetchError(RuntimeError):
@@ -41,15 +45,21 @@ def cached_model_path() -> Path:
     return cache_dir() / MODEL_FILENAME
 
 
-def extract_model(wheel: str | os.PathLike, dest: str | os.PathLike) -> Path:
-    """Copy :data:`MODEL_MEMBER` out of the wheel (a zip file) to ``dest`` (written atomically)."""
+def cached_detector_path() -> Path:
+    """Where the person detector's TFLite file lives once fetched (it may not exist yet)."""
+    return cache_dir() / DETECTOR_FILENAME
+
+
+def extract_model(wheel: str | os.PathLike, dest: str | os.PathLike, member: str = MODEL_MEMBER) -> Path:
+    """Copy ``member`` (default :data:`MODEL_MEMBER`) out of the wheel (a zip file) to ``dest`` (written
+    atomically)."""
     wheel, dest = Path(wheel), Path(dest)
     try:
         with zipfile.ZipFile(wheel) as zf:
             try:
-                data = zf.read(MODEL_MEMBER)
+                data = zf.read(member)
             except KeyError:
-                raise FetchError(f"wheel {wheel} has no member {MODEL_MEMBER}") from None
+                raise FetchError(f"wheel {wheel} has no member {member}") from None
     except zipfile.BadZipFile:
         raise FetchError(f"{wheel} is not a wheel (zip) file") from None
     return write_atomic(dest, data)
@@ -77,20 +87,34 @@ def download_wheel(folder: Path, version: str = MEDIAPIPE_VERSION, timeout: floa
     return wheels[0]
 
 
-def fetch_model(force: bool = False, wheel: str | os.PathLike | None = None) -> Path:
-    """The path of the cached TFLite file, downloading the wheel first when needed.
+def fetch_model(force: bool = False, wheel: str | os.PathLike | None = None, detector: bool = False) -> Path:
+    """The path of the cached landmark model, downloading the wheel first when needed; with ``detector``
+    the person detector must be taken from the wheel too (:func:`fetch_models` fetches both).
 
     ``wheel``: use this local wheel file instead of downloading. ``force``: fetch again even if cached.
     """
-    dest = cached_model_path()
-    if dest.is_file() and not force:
-        return dest
-    if wheel is not None:
-        return extract_model(wheel, dest)
-    with tempfile.TemporaryDirectory(prefix="vatl-mediapipe-") as tmp:
-        path = extract_model(download_wheel(Path(tmp)), dest)
-    log.info("cached %s (%d bytes)", path, path.stat().st_size)
-    return path
+    wanted = {MODEL_MEMBER: cached_model_path()}
+    if detector:
+        wanted[DETECTOR_MEMBER] = cached_detector_path()
+    missing = {m: d for m, d in wanted.items() if force or not d.is_file()}
+    if missing:
+        if wheel is not None:
+            for member, dest in missing.items():
+                extract_model(wheel, dest, member)
+        else:
+            with tempfile.TemporaryDirectory(prefix="vatl-mediapipe-") as tmp:
+                downloaded = download_wheel(Path(tmp))
+                for member, dest in missing.items():
+                    extract_model(downloaded, dest, member)
+        for dest in missing.values():
+            log.info("cached %s (%d bytes)", dest, dest.stat().st_size)
+    return wanted[MODEL_MEMBER]
+
+
+def fetch_models(force: bool = False, wheel: str | os.PathLike | None = None) -> tuple[Path, Path]:
+    """(landmark model, person detector): both cached from one wheel (downloaded only if one is missing)."""
+    fetch_model(force=force, wheel=wheel, detector=True)
+    return cached_model_path(), cached_detector_path()
 
 
 def require_model() -> Path:
@@ -98,4 +122,13 @@ def require_model() -> Path:
     path = cached_model_path()
     if not path.is_file():
         raise FileNotFoundError(f"the BlazePose model {path} is not cached yet; run `vatl blazepose fetch`")
+    return path
+
+
+def require_detector() -> Path:
+    """The cached person detector's TFLite file; a clear error (with the command that fetches it) when absent."""
+    path = cached_detector_path()
+    if not path.is_file():
+        raise FileNotFoundError(f"BlazePose's person detector {path} is not cached yet; run `vatl blazepose fetch` "
+                                "(make setup does)")
     return path

@@ -176,6 +176,20 @@ class BlazePoseModel(nn.Module):
         return {"backbone": list(self._backbone_params), "head": list(self._head_params),
                 "final": list(self.final_layer.parameters())}
 
+    def with_keypoint_set(self, keypoint_set: KeypointSet, mapping: Sequence[Sequence[int]]) -> BlazePoseModel:
+        """This model for ``keypoint_set`` (the transfer hook of the contract): a new transfer head whose
+        slot i is the mean of the current head's slots ``mapping[i]`` (logit filters; fresh when empty).
+        ``config.mapping`` then records, per new slot, the BlazePose channel groups of the slots it started
+        from (all 33 landmarks for a fresh slot). Changes and returns ``self``."""
+        from vatl.estimator.transfer import new_output_layer
+
+        self.final_layer = new_output_layer(self.final_layer, mapping)
+        old = self.config.mapping
+        groups = [[g for j in src for g in old[j]] if len(src) else [list(range(33))] for src in mapping]
+        self.config = BlazePoseConfig(self.config.spec, groups)
+        self.keypoint_set = keypoint_set
+        return self
+
 
 def _channels_of(spec: Mapping[str, Any], tensor: int) -> int:
     """Channels of a rank-4 tensor produced in ``spec`` (walks back through channel-preserving ops)."""
