@@ -146,6 +146,16 @@ def evaluate_checkpoint(path: Path, root: Path) -> dict:
             "subsets": subsets, "subsets_flip": subsets_flip}
 
 
+def kept_section(path: Path) -> str:
+    """The page's paper-regime section (written by ``benchmarks/paper_regime_domain_gap.py``), kept as it is."""
+    from paper_regime_domain_gap import BEGIN, END
+
+    page = path.read_text() if path.is_file() else ""
+    if BEGIN not in page or END not in page:
+        return ""
+    return "\n" + BEGIN + page.split(BEGIN, 1)[1].split(END, 1)[0] + END + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoints", type=Path, nargs="+",
@@ -161,7 +171,7 @@ def main() -> None:
     results = [evaluate_checkpoint(path, args.root) for path in args.checkpoints]
     seconds = time.perf_counter() - start
     write_json(args.out_json, {"checkpoints": results, "seconds": seconds}, indent=2)
-    write_atomic(args.out_md, markdown(results, seconds))
+    write_atomic(args.out_md, markdown(results, seconds) + kept_section(args.out_md))
     print(f"written {args.out_md} and {args.out_json}")
 
 

@@ -1,3 +1,7 @@
+import json
+import subprocess
+import sys
+
 import pytest
 
 from vatl.cli import build_parser, main
@@ -7,6 +11,26 @@ def test_every_command_is_registered():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     assert {"run", "demo", "bench", "synth", "pretrain", "wpu-pretrain", "blazepose"} <= set(sub.choices)
+
+
+def test_only_the_named_command_is_imported_and_help_loads_no_torch():
+    """`vatl --help` and `vatl run --help` stay fast: torch (and the session) are imported by run(), not here."""
+    code = ("import json, sys; from vatl.cli import build_parser; build_parser(sys.argv[1:]); "
+            "print(json.dumps(['torch' in sys.modules, sorted(m for m in sys.modules if m.startswith('vatl.commands.'))]))")
+    for argv, imported in (([], None), (["run", "--help"], ["vatl.commands._args", "vatl.commands._progress",
+                                                           "vatl.commands._video", "vatl.commands.run"])):
+        out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True).stdout
+        torch_loaded, modules = json.loads(out)
+        assert not torch_loaded, argv
+        if imported is not None:
+            assert modules == imported  # the other commands' modules are not imported
+
+
+def test_an_unknown_command_is_refused_with_the_list_of_commands(capsys):
+    with pytest.raises(SystemExit):
+        main(["runn"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'runn'" in err and "'run'" in err
 
 
 def test_no_command_prints_help_and_fails(capsys):

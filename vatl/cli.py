@@ -18,28 +18,34 @@ import vatl.commands
 from vatl.errors import UserError
 
 
-def _command_modules() -> dict:
-    modules = {}
-    for info in pkgutil.iter_modules(vatl.commands.__path__):
-        if not info.name.startswith("_"):
-            modules[info.name.replace("_", "-")] = importlib.import_module(f"vatl.commands.{info.name}")
-    return dict(sorted(modules.items()))
+def command_names() -> list[str]:
+    """Every command, from the modules in :mod:`vatl.commands` (found without importing them)."""
+    return sorted(info.name.replace("_", "-") for info in pkgutil.iter_modules(vatl.commands.__path__)
+                  if not info.name.startswith("_"))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser. When ``argv`` names a command, only that command's module is imported and its options
+    added; otherwise every command is listed by its ``HELP`` line alone (its ``add_arguments`` may import
+    heavy modules). Command modules import their heavy parts inside ``run``, so start-up stays short."""
     parser = argparse.ArgumentParser(prog="vatl", description="vatl: video-specific active transfer learning "
                                      "of human pose estimators")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in _command_modules().items():
+    names = command_names()
+    chosen = next((a for a in (argv or []) if not a.startswith("-")), None)
+    for name in [chosen] if chosen in names else names:
+        module = importlib.import_module(f"vatl.commands.{name.replace('-', '_')}")
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        if chosen in names:
+            module.add_arguments(p)
+            p.set_defaults(_run=module.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -137,3 +137,16 @@ def test_several_seeds_are_runs_of_their_own_and_pair_per_video_and_seed(tmp_pat
     with pytest.raises(ValueError, match="distinct"):
         make_jobs([("v", "v.json")], specs, tmp_path, "ckpt", seed=[1, 1])
     assert isinstance(jobs[0], BenchJob)
+
+
+def test_bench_fine_tuning_options_reach_every_run(tiny_video_path, random_checkpoint, tmp_path, capsys):
+    from vatl.cli import main
+
+    out = tmp_path / "bench"
+    assert main(["bench", "--data", str(tiny_video_path), "--out", str(out), "--criteria", "random",
+                 "--stop-thetas", "", "--max-epochs", "1", "--workers", "1", "--checkpoint", str(random_checkpoint),
+                 "--freeze", "backbone", "--pack-epochs"]) == 0
+    capsys.readouterr()
+    (results,) = (out / "runs").glob("*/random/results.json")
+    config = json.loads(results.read_text())["config"]
+    assert config["finetune"] == {"freeze": ["backbone"], "pack_epochs": True}

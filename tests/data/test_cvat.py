@@ -94,3 +94,55 @@ def test_annotations_matching_no_sample_are_errors(clip, tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="names none of the keypoints"):
         read_cvat_answers(path, clip)
+
+
+def _export_of(clip, tmp_path, edit=None):
+    written = json.loads(write_cvat(clip, tmp_path / "upload.json").read_text())
+    doc = _cvat_export(written, tmp_path / "export", edit)
+    return doc, tmp_path / "export" / "annotations" / "person_keypoints_default.json"
+
+
+def test_malformed_categories_and_ids_are_errors_naming_the_record(clip, tmp_path):
+    doc, path = _export_of(clip, tmp_path)
+    for change, message in [
+        (lambda d: d["categories"].append(5), r"categories\[1\] must be an object, got int"),
+        (lambda d: d["categories"][0].update(keypoints="Neck"), r"categories\[0\] \(id=1\): field 'keypoints'"),
+        (lambda d: d["annotations"][0].update(category_id=[1]), r"annotations\[0\] \(id=1\): field 'category_id'"),
+        (lambda d: d["annotations"][0].update(image_id={"a": 1}), r"annotations\[0\] \(id=1\): field 'image_id'"),
+        (lambda d: d["annotations"][0]["attributes"].update(track_id="one"),
+         r"annotations\[0\] \(id=1\): field 'attributes.track_id': expected an integer, got 'one'"),
+        (lambda d: d["annotations"][0].update(keypoints=[None] * 45),
+         r"annotations\[0\] \(id=1\): field 'keypoints': element 0 is not a number"),
+    ]:
+        bad = json.loads(json.dumps(doc))
+        change(bad)
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ValueError, match=message):
+            read_cvat_answers(path, clip)
+
+
+def test_two_skeletons_for_one_person_are_an_error(clip, tmp_path):
+    doc, path = _export_of(clip, tmp_path)
+    doc["annotations"].append({**doc["annotations"][0], "id": 99})
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match=r"annotations\[6\] \(id=99\).*a second skeleton on image "
+                                         r"'frames/000002.jpg' with track 1 \(the first is annotations\[0\]\)"):
+        read_cvat_answers(path, clip)
+
+
+def test_image_names_on_another_drive_fall_back_to_the_file_name(clip, tmp_path, monkeypatch):
+    import os
+
+    def other_drive(path, start=None):
+        raise ValueError("path is on mount 'C:', start on mount 'D:'")
+
+    monkeypatch.setattr(os.path, "relpath", other_drive)  # what Windows does for another drive
+    doc = json.loads(write_cvat(clip, tmp_path / "upload.json", [0]).read_text())
+    assert doc["images"][0]["file_name"] == "000000.jpg"
+
+
+def test_frames_of_unknown_size_are_refused(clip, tmp_path):
+    clip.frames[0].width = clip.frames[0].height = 0
+    clip.frames[0].path = tmp_path / "nowhere.jpg"
+    with pytest.raises(ValueError, match=r"video 'dance_clip': frame 0 has no known size \(CVAT's image records"):
+        write_cvat(clip, tmp_path / "upload.json", [0])

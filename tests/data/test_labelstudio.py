@@ -110,3 +110,40 @@ def test_unannotated_and_cancelled_tasks_give_no_answer(clip, tmp_path):
     path = tmp_path / "export.json"
     path.write_text(json.dumps(export))
     assert read_labelstudio_answers(path, clip) == {}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda task: task["data"]["vatl"].update(frame=None), r"task 0 \(id=100\): data.vatl.frame must be an integer, got None"),
+    (lambda task: task["data"]["vatl"]["samples"][0].update(sample=None),
+     r"task 0 \(id=100\): data.vatl.samples\[0\].sample must be an integer, got None"),
+    (lambda task: task["annotations"][0]["result"][1]["value"].update(x=None),
+     r"task 0 \(id=100\): point s0-0: value.x must be a number, got None"),
+    (lambda task: task["annotations"][0]["result"][0].update(value="s0"),
+     r"task 0 \(id=100\): box s0: 'value' must be an object, got 's0'"),
+    (lambda task: task["annotations"][0]["result"][0]["value"].pop("width"),
+     r"task 0 \(id=100\): box s0: value.width must be a number, got None"),
+])
+def test_fields_of_the_wrong_type_are_errors_naming_the_task_and_region(clip, tmp_path, change, message):
+    tasks = json.loads(write_labelstudio_tasks(clip, tmp_path / "tasks.json", [0, 1]).read_text())
+    export = _export(tasks, lambda t, r: r)
+    change(export[0])
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    with pytest.raises(ValueError, match=message):
+        read_labelstudio_answers(path, clip)
+
+
+def test_a_keypoint_given_twice_for_one_person_is_an_error(clip, tmp_path):
+    tasks = json.loads(write_labelstudio_tasks(clip, tmp_path / "tasks.json", [0, 1]).read_text())
+
+    def edit(t, result):
+        twin = copy.deepcopy(next(r for r in result if r.get("parentID") == "s0"))
+        twin["id"] = "again"
+        twin["value"]["x"] += 5.0
+        return result + [twin]
+
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(_export(tasks, edit)))
+    with pytest.raises(ValueError, match=r"task 0 \(id=100\): person s0 \(sample 0\) has keypoint 'Neck' twice "
+                                         r"\(point s0-0 and point again\)"):
+        read_labelstudio_answers(path, clip)

@@ -110,3 +110,80 @@ def test_deeplabcut_images_must_be_beside_the_file(tmp_path, flies):
         read_dlc(path)
     with pytest.raises(ValueError, match="with a .csv twin"):
         read_dlc(tmp_path / "CollectedData_x.h5")
+
+
+def _relabel(flies, out, change):
+    labels = sio.load_slp(str(flies), open_videos=False)
+    change(labels)
+    sio.save_slp(labels, str(out), verbose=False)
+    return out
+
+
+def _with_images(names):
+    """A change of the labels: their video's image files are ``names`` (as stored)."""
+    def change(labels):
+        video = sio.Video.from_filename(names)
+        for lf in labels.labeled_frames:
+            lf.video = video
+        labels.videos[:] = [video]
+    return change
+
+
+def test_image_files_outside_the_files_folder_are_refused(tmp_path, flies):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moved = elsewhere / "flies.slp"
+    moved.write_bytes(flies.read_bytes())  # its images (absolute paths) now lie outside its folder
+    with pytest.raises(ValueError, match=r"flies.slp: image '.*img0000.png': '.*img0000.png' lies outside the image root"):
+        read_slp(moved)
+    assert read_slp(moved, image_root=tmp_path).num_samples == 8  # the folder that holds them, named
+
+    escape = _with_images([f"../clip/frames/img{t:04d}.png" for t in range(4)])
+    with pytest.raises(ValueError, match=r"image '../clip/frames/img0000.png': .*lies outside the image root"):
+        read_slp(_relabel(flies, tmp_path / "clip" / "frames" / "escape.slp", escape))
+    inside = _relabel(flies, tmp_path / "clip" / "relative.slp", _with_images([f"frames/img{t:04d}.png" for t in range(4)]))
+    assert read_slp(inside).frames[0].path == tmp_path / "clip" / "frames" / "img0000.png"
+
+
+def test_a_labeled_frame_beyond_the_image_list_is_an_error(tmp_path, flies):
+    shorten = _with_images([str(tmp_path / "clip" / "frames" / f"img{t:04d}.png") for t in range(2)])
+    with pytest.raises(ValueError, match=r"short.slp: labeled frame 2 of video 0 is beyond its 2 image files "
+                                         r"\(and 1 more\)"):
+        read_slp(_relabel(flies, tmp_path / "clip" / "short.slp", shorten))
+
+
+def test_answers_need_tracks_named_by_their_track_id(tmp_path, flies):
+    video = read_slp(flies)
+    written = write_slp(video, tmp_path / "query.slp", [0, 1])
+
+    def rename(labels):  # tracks named otherwise: their list position would be another sample's track
+        labels.tracks[0].name, labels.tracks[1].name = "fly1", "fly0"
+
+    with pytest.raises(ValueError, match=r"track 'fly1' is not one vatl wrote"):
+        read_slp_answers(_relabel(written, tmp_path / "renamed.slp", rename), video)
+
+    def untrack(labels):  # one instance left on the frame, without its track
+        lf = labels.labeled_frames[0]
+        lf.instances = lf.instances[:1]
+        lf.instances[0].track = None
+
+    with pytest.raises(ValueError, match=r"has no track; answers are matched to samples by track"):
+        read_slp_answers(_relabel(written, tmp_path / "untracked.slp", untrack), video)
+
+    def twice(labels):
+        lf = labels.labeled_frames[0]
+        lf.instances[1].track = lf.instances[0].track
+
+    with pytest.raises(ValueError, match=r"two instances on frame .*img0000.png with track 0"):
+        read_slp_answers(_relabel(written, tmp_path / "twice.slp", twice), video)
+
+
+def test_deeplabcut_image_paths_may_not_leave_the_project(tmp_path, flies):
+    video = read_slp(flies)
+    path = write_dlc(video, tmp_path / "project", [0, 3])
+    rows = list(csv.reader(path.open()))
+    rows[4][:3] = ["..", "..", "secret.png"]
+    with path.open("w", newline="") as f:
+        csv.writer(f).writerows(rows)
+    with pytest.raises(ValueError, match=r"CollectedData_vatl.csv: labeled image '../../secret.png' lies outside"):
+        read_dlc(path)

@@ -124,6 +124,8 @@ async def _json_body(request: Request) -> Any:
         return json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise HTTPException(400, f"the request body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise HTTPException(400, "the request body is nested too deeply to be an answer") from None
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

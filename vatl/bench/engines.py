@@ -84,8 +84,8 @@ class DaskEngine:
             raise ValueError("the dask engine needs the 'dask' extra: pip install 'vatl[dask]'") from None
         if self.scheduler:
             return Client(self.scheduler, timeout="30s")
-        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.WARNING)
+        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address="127.0.0.1:0", silence_logs=logging.WARNING)  # this machine only
         return Client(cluster)
 
     def map(self, fn: Callable[[Any], Any], items: Sequence[Any], on_done: Done | None = None,

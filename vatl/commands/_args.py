@@ -1,4 +1,5 @@
-"""Value types for command-line options: a bad value is an argparse error naming the option (exit 2)."""
+"""Value types for command-line options (a bad value is an argparse error naming the option, exit 2), and the
+fine-tuning options shared by ``vatl run`` and ``vatl bench``."""
 
 from __future__ import annotations
 
@@ -50,3 +51,23 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
     return value
+
+
+def add_finetune_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--freeze", default="",
+                   help="parameter groups not fine-tuned, e.g. 'backbone' (the encoder: its backward pass is "
+                        "skipped; BlazePose trains 3.5–6.4× faster, docs/results/finetune_speed.md)")
+    p.add_argument("--pack-epochs", action="store_true",
+                   help="one optimizer step takes several epochs' samples when the training set is smaller "
+                        "than a batch (fewer, fuller steps)")
+
+
+def finetune_overrides(args: argparse.Namespace) -> dict:
+    """ATLConfig.finetune from ``--freeze`` / ``--pack-epochs`` (empty: the model's own settings)."""
+    out: dict = {}
+    freeze = [g.strip() for g in args.freeze.split(",") if g.strip()]
+    if freeze:
+        out["freeze"] = freeze
+    if args.pack_epochs:
+        out["pack_epochs"] = True
+    return out

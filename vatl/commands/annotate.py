@@ -6,10 +6,13 @@ import argparse
 import ipaddress
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vatl.annotate import DEFAULT_HOST, DEFAULT_PORT
-from vatl.atl.runner import RunSpec, spec_from_run_folder
 from vatl.commands._args import nonnegative_int, positive_int
+
+if TYPE_CHECKING:
+    from vatl.atl.runner import RunSpec
 
 HELP = "annotate a run's queries in the browser (a local web page; the model retrains between queries)"
 
@@ -22,10 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=nonnegative_int, default=DEFAULT_PORT,
                    help="port to listen on (default %(default)s; 0: any free port)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: the run's own)")
-    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: 1, docs/results/threads.md)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from vatl.atl.runner import spec_from_run_folder
     from vatl.estimator.device import configure_threads
 
     configure_threads(args.threads)

@@ -8,7 +8,13 @@ import sys
 import time
 from pathlib import Path
 
-from vatl.commands._args import nonnegative_float, nonnegative_int, positive_int
+from vatl.commands._args import (
+    add_finetune_arguments,
+    finetune_overrides,
+    nonnegative_float,
+    nonnegative_int,
+    positive_int,
+)
 from vatl.estimator.device import add_device_arguments
 
 HELP = ("benchmark selection criteria over videos (default: the paper-regime synthetic set's test videos) with "
@@ -43,6 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-epochs", type=nonnegative_int, default=None, help="cap on E_c for every run (default: none)")
     p.add_argument("--alpha", type=nonnegative_float, default=None,
                    help="α of E_c = floor(α(1 − G_c)) for every run (default: the run default, 250)")
+    add_finetune_arguments(p)
     p.add_argument("--workers", type=positive_int, default=2,
                    help="parallel processes (local engine, or the local Dask cluster's workers; default %(default)s)")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
@@ -122,6 +129,8 @@ def run(args: argparse.Namespace) -> int:
     config = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
     if args.alpha is not None:
         config["alpha"] = args.alpha
+    if finetune_overrides(args):
+        config["finetune"] = finetune_overrides(args)
     seeds = _seeds(args)
     jobs = make_jobs(videos, specs, args.out, checkpoint, seeds, config, thetas, parse_spec(args.stop_criterion),
                      device=args.device)

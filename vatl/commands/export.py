@@ -1,17 +1,30 @@
 """vatl export: the current query or a poses file to an annotation tool (Label Studio, CVAT, SLEAP, DeepLabCut),
-or a video to vatl's JSON formats."""
+or a video to vatl's JSON formats.
+
+A query's video is built as its run builds it (:func:`vatl.video.ingest.load_input` with the run's video
+options and its ``ingest/`` cache: a clip is neither detected nor tracked again, no estimator is loaded).
+The frames of a video file have no image files, which the tools show: the frames of the exported samples
+are written as JPEGs (``000123.jpg``, the names answers are matched by) into ``<out stem>_frames/`` beside
+``--out`` (DeepLabCut: into ``labeled-data/<video>/``, where its GUI looks for them).
+"""
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from vatl.data.video import Video
+
 HELP = "export a query (DIR/query_cycle_XX.json) or a poses/video file to labelstudio, cvat, slp, dlc, coco or posetrack21"
 TARGETS = ("labelstudio", "cvat", "slp", "dlc", "coco", "posetrack21")
+TOOLS = ("labelstudio", "cvat", "slp", "dlc")  # the targets that show the frames' images
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -54,18 +67,21 @@ def _video_options(args: argparse.Namespace, image_root: str | Path | None) -> d
 
 
 def load_query(path: Path, video_path: Path | None, image_root: Path | None, args: argparse.Namespace):
-    """(video, sample indices, (N, K, 3) keypoints with the query's predictions in its rows)."""
-    from vatl.data.formats import load_video, require_samples
+    """(video, sample indices, (N, K, 3) keypoints with the query's predictions in its rows). The video is
+    built as the run built it (a clip from the run's ingest cache)."""
+    from vatl.data.formats import require_samples
+    from vatl.video.ingest import load_input
 
     doc = json.loads(path.read_text(encoding="utf-8"))
-    root = image_root
+    root, options, cache = image_root, None, None
     if video_path is None:
         from vatl.atl.runner import spec_from_run_folder
 
         spec = spec_from_run_folder(path.parent)
         video_path = Path(spec.video_path)
         root = root if root is not None else spec.image_root
-    video = require_samples(load_video(video_path, **_video_options(args, root)))
+        options, cache = spec.video, spec.out_dir
+    video = require_samples(load_input(video_path, options, cache, **_video_options(args, root)))
     if list(doc.get("keypoints", [])) != list(video.keypoint_set.keypoints):
         raise ValueError(f"{path}: its keypoints {doc.get('keypoints')} are not those of video {video_path}")
     keypoints = np.zeros_like(video.keypoints)
@@ -82,6 +98,33 @@ def load_query(path: Path, video_path: Path | None, image_root: Path | None, arg
     return video, np.asarray(indices, dtype=np.int64), keypoints
 
 
+def frames_as_images(video: Video, indices: np.ndarray, folder: Path) -> tuple[Video, int]:
+    """``video`` (a copy) whose frames of the samples ``indices`` that have no image file but decode from
+    a video file are written to ``folder/000123.jpg`` and point there; also how many were written."""
+    import cv2
+
+    from vatl.data.formats._tools import frame_image_name
+    from vatl.fileio import write_atomic
+
+    frames = list(video.frames)
+    written = 0
+    for f in sorted({int(video.frame_index[i]) for i in np.asarray(indices).tolist()}):
+        frame = frames[f]
+        if frame.path is not None or frame.reader is None:
+            continue
+        ok, data = cv2.imencode(".jpg", cv2.cvtColor(frame.load(), cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+        if not ok:
+            raise OSError(f"cannot encode frame {f} of video {video.name!r}")
+        out = write_atomic(Path(folder) / frame_image_name(f), data.tobytes())
+        frames[f] = replace(frame, path=out, reader=None)
+        written += 1
+    if not written:
+        return video, 0
+    shown = copy.copy(video)
+    shown.frames = frames
+    return shown, written
+
+
 def run(args: argparse.Namespace) -> int:
     from vatl.data.formats import load_video, require_samples, save_video
 
@@ -95,6 +138,12 @@ def run(args: argparse.Namespace) -> int:
         # rows whose third column is a visibility (0/1/2) are labels; others carry confidences (predictions)
         predicted = ~np.isin(keypoints[..., 2], (0.0, 1.0, 2.0)).all(axis=1)
     what = f"{len(indices)} {'queried ' if query else ''}samples of video {video.name!r}"
+    if args.to in TOOLS:
+        folder = args.out / "labeled-data" / video.name if args.to == "dlc" else \
+            args.out.parent / f"{args.out.stem}_frames"
+        video, written = frames_as_images(video, indices, folder)
+        if written:
+            what += f"; their {written} frames written as images to {folder}"
     if args.to == "labelstudio":
         from vatl.data.formats.labelstudio import LOCAL_FILES, write_labelstudio_tasks
 

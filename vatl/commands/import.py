@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "a COCO object = CVAT)")
     p.add_argument("--image-root", type=Path, default=None,
                    help="cvat: the folder its image names are relative to (default: the video's image root)")
+    p.add_argument("--device", default=None, help="where the run retrains: cpu, cuda, cuda:N or auto (default: the run's own)")
 
 
 def detect_source(path: Path) -> str:
@@ -67,9 +69,14 @@ def run(args: argparse.Namespace) -> int:
     from vatl.atl.runner import open_session, spec_from_run_folder
     from vatl.commands._progress import CycleTable
     from vatl.errors import UserError
+    from vatl.estimator.device import resolve_device
 
+    if args.device is not None:
+        resolve_device(args.device)  # a clear error before anything is read
     source = detect_source(args.answers) if args.source == "auto" else args.source
     spec = spec_from_run_folder(args.run)
+    if args.device is not None:
+        spec = replace(spec, device=args.device)
     table = CycleTable(title=f"vatl import · {args.answers.name} ({source})")
     with open_session(spec, progress=table.on_event) as session, table:
         pending = session.query()

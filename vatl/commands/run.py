@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vatl.atl.answers import AnswerError
 from vatl.atl.config import ATLConfig
 from vatl.atl.oracle import ANSWER_FORMAT, FileOracle, SimulatedOracle, write_query_file
-from vatl.atl.runner import RunInputs, RunSpec, open_session, prepare_run
 from vatl.atl.schedule import DEFAULT_SCHEDULE, parse_schedule
-from vatl.atl.session import ATLSession
 from vatl.atl.stopping import STOP_MODES, STOPPING_CRITERIA
-from vatl.commands._args import finite_float, nonnegative_float, nonnegative_int, positive_int
+from vatl.commands._args import (
+    add_finetune_arguments,
+    finetune_overrides,
+    finite_float,
+    nonnegative_float,
+    nonnegative_int,
+    positive_int,
+)
 from vatl.commands._progress import CycleTable
 from vatl.commands._video import StepBars, add_video_arguments, video_options
 from vatl.criteria import CRITERIA
 from vatl.criteria.spec import parse_spec
 from vatl.estimator.device import add_device_arguments, configure_threads
 from vatl.video.reader import is_media
+
+if TYPE_CHECKING:  # the session and the run builder load torch: imported by run(), not for --help
+    from vatl.atl.runner import RunInputs, RunSpec
+    from vatl.atl.session import ATLSession
 
 HELP = ("run ATL cycles on a video (a clip: .mp4/.avi/.mov or a frame folder; or a PoseTrack21 / JRDB / COCO JSON) "
         "until the schedule or the stop criterion ends")
@@ -56,12 +66,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "thc+duw when WPU finds no joint angles); default: refuse the run before cycle 0")
     p.add_argument("--max-gap", type=positive_int, default=1, help="largest frame gap between temporal neighbours")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--freeze", default="",
-                   help="parameter groups not fine-tuned, e.g. 'backbone' (the encoder: its backward pass is "
-                        "skipped, ~2.8× faster BlazePose steps; see docs/results/finetune_speed.md)")
-    p.add_argument("--pack-epochs", action="store_true",
-                   help="one optimizer step takes several epochs' samples when the training set is smaller "
-                        "than a batch (fewer, fuller steps)")
+    add_finetune_arguments(p)
     add_device_arguments(p)
     add_video_arguments(p)
 
@@ -74,18 +79,9 @@ def config_from_args(args: argparse.Namespace) -> ATLConfig:
                      finetune=finetune_overrides(args))
 
 
-def finetune_overrides(args: argparse.Namespace) -> dict:
-    """ATLConfig.finetune from ``--freeze`` / ``--pack-epochs`` (empty: the model's own settings)."""
-    out: dict = {}
-    freeze = [g.strip() for g in args.freeze.split(",") if g.strip()]
-    if freeze:
-        out["freeze"] = freeze
-    if args.pack_epochs:
-        out["pack_epochs"] = True
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
+    from vatl.atl.runner import RunSpec, open_session, prepare_run
+
     configure_threads(args.threads)
     config = config_from_args(args)
     spec = RunSpec(str(args.video), str(args.out), config.to_dict(),

@@ -24,16 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--heldout", type=nonnegative_float, default=0.2,
                         help="fraction of the videos held out to check the AE (default 0.2)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=positive_int, default=2, help="torch CPU threads (default 2)")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="torch CPU threads (default 1, as every command: docs/results/threads.md)")
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
     from vatl.criteria.wpu import default_autoencoder_path, save_autoencoder
     from vatl.criteria.wpu_pretrain import pretrain
+    from vatl.estimator.device import configure_threads
 
-    torch.set_num_threads(max(1, args.threads))
+    configure_threads(args.threads)
     if args.data is None:
         from rich.console import Console
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.ndimage import maximum_filter
 
 from vatl.criteria.base import ScoreConsumer, Scorer, SelectionContext
 from vatl.data.video import Video
@@ -43,6 +42,8 @@ def local_peaks(heatmaps: np.ndarray, num_peaks: int = 5, min_distance: int = 5
     (Chebyshev) from every kept peak, up to ``num_peaks``.
     Returns ``values`` (M, num_peaks) float64 and ``valid`` (M, num_peaks) bool (kept peaks first, by value).
     """
+    from scipy.ndimage import maximum_filter  # imported on use: keeps `vatl --help` fast
+
     hm = np.asarray(heatmaps, dtype=np.float32)
     m, h, w = hm.shape
     size = 2 * min_distance + 1

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vatl.criteria.base import Criterion, UncertaintyCriterion
 from vatl.criteria.combine import CombinedScorer
@@ -43,7 +43,9 @@ from vatl.criteria.diversity import CoreSetCriterion, DUWCriterion, KMeansCriter
 from vatl.criteria.oracle import OracleCriterion
 from vatl.criteria.random import RandomCriterion
 from vatl.criteria.temporal import THCScorer, TPCScorer
-from vatl.criteria.wpu import WPUScorer
+
+if TYPE_CHECKING:
+    from vatl.criteria.wpu import WPUScorer
 
 
 def _thc(max_gap: int = 1) -> THCScorer:
@@ -52,6 +54,8 @@ def _thc(max_gap: int = 1) -> THCScorer:
 
 def _wpu(model_path: str | None = None, epochs: int = 20, lr: float = 8e-4, batch_size: int = 10,
          min_confidence: float = 0.0) -> WPUScorer:
+    from vatl.criteria.wpu import WPUScorer  # torch: imported when a WPU criterion is built, not for the names
+
     return WPUScorer(model_path=model_path, epochs=epochs, lr=lr, batch_size=batch_size,
                      min_confidence=min_confidence)
 

@@ -1,4 +1,5 @@
-"""Choosing the torch device from a ``--device cpu|cuda|auto`` flag (CPU by default, never hard-coded).
+"""Choosing the torch device from a ``--device cpu|cuda|auto`` flag (CPU by default, never hard-coded), and
+the opt-in mixed precision (``amp``) of the estimator pass and fine-tuning on CUDA.
 
 torch is imported when a device is resolved, not when a command declares its options.
 """
@@ -6,6 +7,7 @@ torch is imported when a device is resolved, not when a command declares its opt
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -41,8 +43,8 @@ def add_device_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu",
                         help="cpu (default), cuda, cuda:N or auto (CUDA when present)")
     parser.add_argument("--threads", type=int, default=None,
-                        help=f"torch CPU threads (default {DEFAULT_THREADS}: on a machine that runs anything else, "
-                             "two threads train several times slower; see docs/results/threads.md)")
+                        help=f"torch CPU threads (default {DEFAULT_THREADS}: with anything else running, two threads "
+                             "trained the embedded model slower than one; docs/results/threads.md)")
 
 
 # One torch thread unless asked: measured (docs/results/threads.md), two threads lose to one whenever the
@@ -58,3 +60,21 @@ def configure_threads(threads: int | None) -> None:
     if threads < 1:
         raise ValueError(f"--threads must be >= 1, got {threads}")
     torch.set_num_threads(threads)
+
+
+def check_amp(amp: bool, device: str | torch.device) -> None:
+    """Refuse ``amp`` (mixed precision) unless ``device`` is a CUDA device: on the CPU float16 autocast is
+    slow and changes the numbers, so it is an error rather than silently ignored."""
+    import torch
+
+    if amp and torch.device(device).type != "cuda":
+        raise ValueError(f"--amp: mixed precision runs on CUDA only, not on {device} (use --device cuda or drop --amp)")
+
+
+def mixed_precision(amp: bool, device: str | torch.device) -> contextlib.AbstractContextManager:
+    """The context a forward pass runs in: ``torch.autocast`` to float16 on CUDA when ``amp``, else nothing
+    (float32 exactly as without it). ``amp`` off CUDA: ValueError (:func:`check_amp`)."""
+    import torch
+
+    check_amp(amp, device)
+    return torch.autocast("cuda", dtype=torch.float16) if amp else contextlib.nullcontext()

@@ -11,7 +11,7 @@ import torch
 from vatl.data.video import Video
 from vatl.estimator.crops import apply_affine
 from vatl.estimator.dataset import InputBatch, iter_input_batches
-from vatl.estimator.device import resolve_device
+from vatl.estimator.device import check_amp, mixed_precision, resolve_device
 from vatl.estimator.heatmaps import decode_heatmaps, flip_heatmaps
 from vatl.estimator.interface import PassBatch, PassConsumer, PassResult
 from vatl.estimator.models import PoseModel
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def estimate(model: PoseModel, video: Video, consumers: Iterable[PassConsumer] = (), batch_size: int = 64,
-             device: str | torch.device | None = None, flip_test: bool = False) -> PassResult:
+             device: str | torch.device | None = None, flip_test: bool = False, amp: bool = False) -> PassResult:
     """Run ``model`` once over every sample of ``video``.
 
     Samples are visited in frame order in batches of ``batch_size`` that may span frames; each frame is
@@ -32,13 +32,15 @@ def estimate(model: PoseModel, video: Video, consumers: Iterable[PassConsumer] =
     plus the results and what the consumers keep.
     ``device``: move the model there first (default: stay where it is). ``flip_test``: average the
     heatmaps with those of the mirrored crop (left/right channels swapped back); features always come
-    from the unmirrored crop.
+    from the unmirrored crop. ``amp``: mixed precision (the network under float16 autocast, CUDA only: a
+    ValueError on another device; outputs still float32); off by default, and off the pass is float32.
     Returns keypoints (N, K, 3) float64 and features (N, D) float32 indexed by sample.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if device is not None:
         model.to(resolve_device(device))
+    check_amp(amp, model.device)
     consumers = list(consumers)
     n, k = video.num_samples, model.num_keypoints
     if video.keypoint_set.num_keypoints != k:
@@ -52,7 +54,7 @@ def estimate(model: PoseModel, video: Video, consumers: Iterable[PassConsumer] =
     try:
         with torch.inference_mode():
             for inputs in iter_input_batches(video, model.input_size, batch_size):
-                batch = _forward(model, inputs, flip_index if flip_test else None)
+                batch = _forward(model, inputs, flip_index if flip_test else None, amp)
                 for consumer in consumers:
                     consumer.consume(batch)
                 if features is None:
@@ -66,14 +68,17 @@ def estimate(model: PoseModel, video: Video, consumers: Iterable[PassConsumer] =
     return PassResult(keypoints, features)
 
 
-def _forward(model: PoseModel, inputs: InputBatch, flip_index: np.ndarray | None) -> PassBatch:
-    """Heatmaps, keypoints in image pixels and features of one batch of crops; ``flip_index``: flip test."""
+def _forward(model: PoseModel, inputs: InputBatch, flip_index: np.ndarray | None, amp: bool = False) -> PassBatch:
+    """Heatmaps, keypoints in image pixels and features of one batch of crops; ``flip_index``: flip test;
+    ``amp``: the network under float16 autocast (CUDA)."""
     x = model.prepare(inputs.images)
-    heatmaps, feats = model(x)
-    if flip_index is not None:
-        flipped, _ = model(torch.flip(x, dims=[3]))
+    with mixed_precision(amp, x.device):
+        heatmaps, feats = model(x)
+        flipped = None if flip_index is None else model(torch.flip(x, dims=[3]))[0]
+    heatmaps, feats = heatmaps.float(), feats.float()  # float16 under amp; a no-op in float32
+    if flipped is not None:
         heatmaps = (heatmaps + flip_heatmaps(flipped, flip_index)) / 2
-    hm = heatmaps.float().cpu().numpy()
+    hm = heatmaps.cpu().numpy()
     coords, maxvals = decode_heatmaps(hm)
     kp = np.concatenate([apply_affine(inputs.image_affine(model.heatmap_size), coords), maxvals[..., None]], axis=2)
-    return PassBatch(indices=inputs.indices, heatmaps=hm, keypoints=kp, features=feats.float().cpu().numpy())
+    return PassBatch(indices=inputs.indices, heatmaps=hm, keypoints=kp, features=feats.cpu().numpy())

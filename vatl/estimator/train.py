@@ -19,6 +19,7 @@ import torch
 
 from vatl.data.video import Video
 from vatl.estimator.dataset import Augmentation, CropCache, training_batch
+from vatl.estimator.device import check_amp, mixed_precision
 from vatl.estimator.heatmaps import SIGMA
 from vatl.estimator.models import PoseModel
 
@@ -137,13 +138,20 @@ class Finetuner:
     the model's own state saved separately) for resumable runs. The optimizer is made when it is first
     needed: torch's first optimizer imports ``torch._dynamo`` (seconds), which a run then pays after its
     first selection rather than before its first cycle.
+
+    ``amp`` (off by default): mixed precision on CUDA, the forward pass under float16 autocast, the loss in
+    float32 and a ``torch.amp.GradScaler`` scaling it for the backward pass (its state is part of
+    :meth:`state_dict`). A model not on CUDA is refused with a ValueError. Without ``amp`` training is float32.
     """
 
-    def __init__(self, model: PoseModel, config: TrainConfig | None = None) -> None:
-        """``config``: default :func:`finetune_config` of the model."""
+    def __init__(self, model: PoseModel, config: TrainConfig | None = None, amp: bool = False) -> None:
+        """``config``: default :func:`finetune_config` of the model. ``amp``: mixed precision (CUDA only)."""
+        check_amp(amp, model.device)
         config = config or finetune_config(model)
         self.model = model
         self.config = config
+        self.amp = amp
+        self._scaler = torch.amp.GradScaler("cuda") if amp else None
         self._optimizer: torch.optim.AdamW | None = None
         self._scheduler: torch.optim.lr_scheduler.ExponentialLR | None = None
         self.epochs_done = 0
@@ -175,11 +183,18 @@ class Finetuner:
         device = self.model.device
         self.model.train()
         with frozen(self.model, self.config.freeze):
-            heatmaps, _ = self.model(self.model.prepare(images))
+            x = self.model.prepare(images)
+            with mixed_precision(self.amp, device):
+                heatmaps, _ = self.model(x)
+            heatmaps = heatmaps.float()  # float16 under amp (the loss is float32); a no-op in float32
             loss = masked_mse(heatmaps, torch.from_numpy(targets).to(device), torch.from_numpy(weights).to(device))
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-        self.optimizer.step()
+            (loss if self._scaler is None else self._scaler.scale(loss)).backward()
+        if self._scaler is None:
+            self.optimizer.step()
+        else:  # skips the update when the scaled gradients overflowed, then adapts the scale
+            self._scaler.step(self.optimizer)
+            self._scaler.update()
         self.steps_done += 1
         return float(loss.detach())
 
@@ -245,11 +260,16 @@ class Finetuner:
         return self.train_cache(cache, np.arange(len(indices)), label_keypoints, epochs, rng, on_epoch=on_epoch)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
-                "epochs_done": self.epochs_done, "steps_done": self.steps_done, "config": self.config.to_dict()}
+        state = {"optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(),
+                 "epochs_done": self.epochs_done, "steps_done": self.steps_done, "config": self.config.to_dict()}
+        if self._scaler is not None:
+            state["grad_scaler"] = self._scaler.state_dict()
+        return state
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.optimizer.load_state_dict(state["optimizer"])
         self.scheduler.load_state_dict(state["scheduler"])
         self.epochs_done = int(state["epochs_done"])
         self.steps_done = int(state.get("steps_done", 0))
+        if self._scaler is not None and "grad_scaler" in state:
+            self._scaler.load_state_dict(state["grad_scaler"])

@@ -24,7 +24,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from vatl.estimator.blazepose.detector import PersonDetectorNet, box_iou, person_roi, square_regions
+from vatl.data.boxes import box_iou
+from vatl.estimator.blazepose.detector import PersonDetectorNet, person_roi, square_regions
 from vatl.estimator.blazepose.landmarks import LandmarkNet
 from vatl.video.detection import PersonBoxes, clip_boxes
 

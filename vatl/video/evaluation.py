@@ -27,8 +27,8 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from vatl.data.annotations import LabelStore, Predictions
+from vatl.data.boxes import box_iou
 from vatl.data.video import Video
-from vatl.estimator.blazepose.detector import box_iou
 from vatl.metrics.ap import AP_KEYS, OKS_THRESHOLDS, ap_key
 
 

@@ -28,7 +28,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from vatl.estimator.blazepose.detector import box_iou
+from vatl.data.boxes import box_iou
 from vatl.video.detection import PersonBoxes
 
 TRACKERS_PIN = "trackers==2.6.1 supervision==0.31.2"

@@ -9,7 +9,6 @@ from vatl.estimator.blazepose.detector import (
     INPUT_SIZE,
     Detections,
     PersonDetectorNet,
-    box_iou,
     cut_regions,
     decode,
     person_roi,
@@ -62,11 +61,6 @@ def test_weighted_nms_merges_overlaps_by_score():
     assert np.allclose(out.keypoints[0, 0], [w[0] * 4, 0])
     assert np.allclose(out.boxes[1], boxes[2])
     assert len(weighted_nms(Detections.empty())) == 0
-
-
-def test_box_iou():
-    iou = box_iou(np.array([[0, 0, 10, 10]]), np.array([[5, 0, 15, 10], [20, 20, 30, 30], [0, 0, 0, 0]]))
-    assert np.allclose(iou, [[50 / 150, 0, 0]])
 
 
 def test_person_roi_from_the_alignment_points():

@@ -81,7 +81,7 @@ def load_video(path: str | os.PathLike, format: str = "auto", **options: Any) ->
         format: ``"auto"`` (the tools' files by name, JSON formats by content), one of :data:`FORMATS`
             or of :data:`TOOL_FORMATS`.
         options: passed to the reader (e.g. ``image_root``, ``check_images``; ``max_frames`` for jrdb;
-            ``frames_dir``, ``video_index`` for slp).
+            ``frames_dir``, ``video_index``, ``image_root`` for slp).
     Raises:
         FileNotFoundError / IsADirectoryError / ValueError naming the file (and record and field).
     A file without any usable instance gives a video with N = 0 (see ``video.skipped``);
@@ -92,7 +92,7 @@ def load_video(path: str | os.PathLike, format: str = "auto", **options: Any) ->
     if tool == "slp":
         from vatl.data.formats.sleap import read_slp
 
-        return read_slp(p, **{k: v for k, v in options.items() if k in ("frames_dir", "video_index")})
+        return read_slp(p, **{k: v for k, v in options.items() if k in ("frames_dir", "video_index", "image_root")})
     if tool == "dlc":
         from vatl.data.formats.sleap import read_dlc
 

@@ -53,16 +53,26 @@ def natural_key(text: str) -> tuple:
     return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", text))
 
 
+def relative_to_root(path: str | os.PathLike, root: str | os.PathLike) -> str | None:
+    """``path`` relative to ``root`` with forward slashes when it lies inside ``root`` (by name: ``..`` is
+    resolved, links are not), else None (also for another drive)."""
+    absolute, base = os.path.abspath(path), os.path.abspath(root)
+    try:
+        if os.path.commonpath([absolute, base]) != base:
+            return None
+        return Path(os.path.relpath(absolute, base)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return None
+
+
 def relative_file_name(path: Path | None, root: Path, fallback: str) -> str:
     """``path`` relative to ``root`` with forward slashes when it lies inside ``root``, else absolute (a
     reader refuses names that leave their root: such a file is read with the images' folder named as its
     image root); ``fallback`` if no path."""
     if path is None:
         return fallback
-    absolute, base = os.path.abspath(path), os.path.abspath(root)
-    if os.path.commonpath([absolute, base]) != base:
-        return Path(absolute).as_posix()
-    return Path(os.path.relpath(absolute, base)).as_posix()
+    rel = relative_to_root(path, root)
+    return Path(os.path.abspath(path)).as_posix() if rel is None else rel
 
 
 def join_image_path(root: Path, file_name: str) -> Path:
@@ -70,7 +80,7 @@ def join_image_path(root: Path, file_name: str) -> Path:
     elsewhere). The check is on the names, so symbolic links inside the root may point anywhere."""
     base = os.path.abspath(root)
     joined = os.path.normpath(os.path.join(base, file_name))
-    if os.path.commonpath([base, joined]) != base:
+    if relative_to_root(joined, base) is None:
         raise ValueError(f"{file_name!r} lies outside the image root {base}; image paths must stay inside it "
                          "(name the folder that holds the images as the image root: image_root= / --image-root)")
     return Path(joined)

@@ -3,7 +3,7 @@
 CVAT imports and exports skeletons as COCO keypoints with the track in each annotation's custom
 ``attributes`` (``track_id``; CVAT's documentation of the format: "Tracks: supported (via the track_id
 custom attribute)"); its export archive holds ``annotations/person_keypoints_<subset>.json`` beside
-``images/<subset>/``. Written (:func:`write_cvat`)::
+``images/<subset>/``. Written (:func:`write_cvat`; every image needs a known size)::
 
     {"info": {...}, "licenses": [], "categories": [{"id": 1, "name": <skeleton label>, "supercategory": "",
       "keypoints": [names], "skeleton": [[a, b], ...] (1-based)}],
@@ -16,8 +16,8 @@ v is COCO's: 0 not labeled, 1 labeled but occluded, 2 visible (predicted joints 
 unpredictable ones as 0). Read back (:func:`read_cvat_answers`): each annotation is matched to a sample by
 (image ``file_name``, ``track_id``); keypoints are taken by name from the category (CVAT may order them
 otherwise) and keep the v the annotator gave; a skeleton with no point labeled returns its sample to the
-pool. An annotation that matches no queried sample, or a file
-without a keypoint category, is an error naming the record; the answers then go through the session's
+pool. An annotation that matches no queried sample, a second skeleton for the same (image, track), a
+field of the wrong type, or a file without a keypoint category, is an error naming the record; the answers then go through the session's
 validation (:func:`vatl.atl.answers.check_answers`). A full CVAT export of the clip can also be read as a
 video with :func:`vatl.data.formats.coco.read_coco` (its layout is recognised).
 """
@@ -32,19 +32,19 @@ from typing import Any
 import numpy as np
 
 from vatl.data.formats._files import load_json
-from vatl.data.formats._records import record_error, require_int, require_list
+from vatl.data.formats._records import parse_numbers, record_error, require_int, require_list
+from vatl.data.formats._tools import SampleMatcher, frame_size
+from vatl.data.formats._tools import image_name as _relative_image_name
 from vatl.data.formats._writing import num, numbers
 from vatl.data.video import Video
 from vatl.fileio import write_json
 
 
 def _image_name(video: Video, frame: int, image_root: str | os.PathLike | None) -> str:
-    path = video.frames[frame].path
-    if path is None:
-        return f"{frame:06d}.jpg"
-    root = image_root if image_root is not None else video.source.get("image_root", Path(path).parent)
-    rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
-    return Path(path).name if rel.startswith("..") else Path(rel).as_posix()
+    """The frame's path under the image root; its file name when it lies outside (CVAT's task was then
+    made from the images' folder); ``000123.jpg`` for a frame without an image file."""
+    rel = _relative_image_name(video, frame, image_root)
+    return rel if rel is not None else Path(str(video.frames[frame].path)).name
 
 
 def write_cvat(video: Video, path: str | os.PathLike, indices: Iterable[int] | None = None,
@@ -63,8 +63,7 @@ def write_cvat(video: Video, path: str | os.PathLike, indices: Iterable[int] | N
     frames = sorted({int(video.frame_index[i]) for i in idx.tolist()})
     images = []
     for pos, frame in enumerate(frames, start=1):
-        f = video.frames[frame]
-        w, h = f.size() if hasattr(f, "size") else (f.width, f.height)
+        w, h = frame_size(video, frame, "CVAT's image records")
         images.append({"id": pos, "file_name": _image_name(video, frame, image_root), "width": int(w),
                        "height": int(h), "license": 0, "flickr_url": "", "coco_url": "", "date_captured": 0})
     image_id = {frame: pos for pos, frame in enumerate(frames, start=1)}
@@ -98,49 +97,58 @@ def read_cvat_answers(path: str | os.PathLike, video: Video, image_root: str | o
     data = load_json(p)
     images = require_list(p, data, "images")
     annotations = require_list(p, data, "annotations")
-    categories = [c for c in require_list(p, data, "categories") if isinstance(c.get("keypoints"), list)]
-    if not categories:
-        raise ValueError(f"{p}: no category with 'keypoints' (not a COCO Keypoints export)")
+    cat_slots: dict[int, list[int | None]] = {}
     ks = video.keypoint_set
-    cat_slots: dict[Any, list[int | None]] = {}
-    for c in categories:
-        order = [ks.keypoints.index(n) if n in ks.keypoints else None for n in c["keypoints"]]
+    for n, c in enumerate(require_list(p, data, "categories")):
+        if c.get("keypoints") is None:
+            continue  # a category without keypoints (e.g. boxes)
+        names = c["keypoints"]
+        if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
+            raise record_error(p, "categories", n, c, "keypoints", "expected a list of keypoint names")
+        order = [ks.keypoints.index(x) if x in ks.keypoints else None for x in names]
         if not any(o is not None for o in order):
             raise ValueError(f"{p}: category {c.get('name')!r} names none of the keypoints of {ks.name!r}")
-        cat_slots[c.get("id")] = order
-    names = {require_int(p, "images", i, im, "id"): str(im.get("file_name", "")) for i, im in enumerate(images)}
-    sample_of: dict[tuple[str, int], int] = {}
-    for i in range(video.num_samples):
-        frame = int(video.frame_index[i])
-        for key in {_image_name(video, frame, image_root), Path(str(video.frames[frame].path)).name}:
-            sample_of.setdefault((key, int(video.track_id[i])), i)
+        cat_slots[require_int(p, "categories", n, c, "id")] = order
+    if not cat_slots:
+        raise ValueError(f"{p}: no category with 'keypoints' (not a COCO Keypoints export)")
+    names_of = {require_int(p, "images", i, im, "id"): str(im.get("file_name", "")) for i, im in enumerate(images)}
+    matcher = SampleMatcher(video, image_root)
+    answered: dict[int, int] = {}  # sample -> the annotation that answered it
     answers: dict[int, Any] = {}
     for n, rec in enumerate(annotations):
-        order = cat_slots.get(rec.get("category_id"))
+        order = cat_slots.get(require_int(p, "annotations", n, rec, "category_id"))
         if order is None:
             continue  # another category (e.g. boxes)
         attributes = rec.get("attributes") if isinstance(rec.get("attributes"), dict) else {}
-        track = rec.get("track_id", attributes.get("track_id"))
-        if track is None:
-            raise record_error(p, "annotations", n, rec, "attributes.track_id",
+        field = "track_id" if "track_id" in rec else "attributes.track_id"
+        raw = rec["track_id"] if "track_id" in rec else attributes.get("track_id")
+        if raw is None:
+            raise record_error(p, "annotations", n, rec, field,
                                "missing: every person needs its track id (CVAT's track_id attribute)")
-        name = names.get(rec.get("image_id"))
+        track = require_int(p, "annotations", n, {"id": rec.get("id"), field: raw}, field)
+        name = names_of.get(require_int(p, "annotations", n, rec, "image_id"))
         if name is None:
             raise record_error(p, "annotations", n, rec, "image_id", f"image id {rec.get('image_id')!r} is not in 'images'")
-        key = next((k for k in (name, Path(name).name) if (k, int(track)) in sample_of), None)
-        if key is None:
+        sample = matcher.find(name, track)
+        if sample is None:
             raise record_error(p, "annotations", n, rec, "image_id/track_id",
                                f"no sample of video {video.name!r} on image {name!r} with track {track}")
-        flat = rec.get("keypoints")
-        if not isinstance(flat, list) or len(flat) != 3 * len(order):
+        if sample in answered:
+            raise record_error(p, "annotations", n, rec, "image_id/track_id",
+                               f"a second skeleton on image {name!r} with track {track} (the first is "
+                               f"annotations[{answered[sample]}]); keep one per person")
+        answered[sample] = n
+        if rec.get("keypoints") is None:
             raise record_error(p, "annotations", n, rec, "keypoints",
-                               f"expected {3 * len(order)} numbers (x, y, v for {len(order)} keypoints)")
-        values = np.asarray(flat, dtype=np.float64).reshape(-1, 3)
+                               f"missing (expected {3 * len(order)} numbers: x, y, v for {len(order)} keypoints)")
+        values = parse_numbers(p, "annotations", n, rec, "keypoints", 3 * len(order),
+                               f"x, y, v for {len(order)} keypoints").reshape(-1, 3)
         label = np.zeros((ks.num_keypoints, 3))
         for src, dst in enumerate(order):
             if dst is not None:
                 label[dst] = values[src]
         label[label[:, 2] == 0, :2] = 0.0
         if (label[:, 2] > 0).any():  # a skeleton with every point outside: not answered, back to the pool
-            answers[sample_of[(key, int(track))]] = label
+            answers[sample] = label
     return answers
+

@@ -25,14 +25,17 @@ last annotation of a task that was not cancelled counts). A point belongs to a p
 its sample through its id (``s<sample>``); a box the annotator drew anew is matched to the sample whose
 box it overlaps most (IoU ≥ 0.5). Per sample: its labeled points → a label (v = 2; v = 1 for a point whose
 region ``meta.text`` says ``occluded``); a box labeled ``not a person`` → ``"reject"``; a sample whose box
-was removed or holds no point → left out (it returns to the pool). Points and boxes that cannot be placed
-are an error naming the task and region (nothing is dropped silently). The answers then go through the
+was removed or holds no point → left out (it returns to the pool). Points and boxes that cannot be placed,
+fields of the wrong type (a null frame, sample or coordinate, a ``value`` that is not an object) and a
+keypoint given twice for one person are errors naming the task and region (nothing is dropped or
+overwritten silently). The answers then go through the
 session's validation (:func:`vatl.atl.answers.check_answers`).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,6 +44,9 @@ from xml.sax.saxutils import quoteattr
 
 import numpy as np
 
+from vatl.data.boxes import box_iou
+from vatl.data.formats._files import relative_file_name
+from vatl.data.formats._tools import frame_size, image_root_of
 from vatl.data.video import Video
 from vatl.fileio import write_atomic, write_json
 
@@ -55,27 +61,16 @@ def _sample_id(i: int) -> str:
 
 
 def _frame_size(video: Video, frame: int) -> tuple[int, int]:
-    f = video.frames[frame]
-    size = f.size() if hasattr(f, "size") else (f.width, f.height)
-    if size[0] <= 0 or size[1] <= 0:
-        raise ValueError(f"video {video.name!r}: frame {frame} has no known size (Label Studio needs percent "
-                         "coordinates); give the images' width/height in the annotation file")
-    return int(size[0]), int(size[1])
+    return frame_size(video, frame, "Label Studio's percent coordinates")
 
 
 def image_reference(video: Video, frame: int, image_root: str | os.PathLike | None, prefix: str) -> str:
-    """``prefix`` + the frame's path relative to ``image_root`` (default: the video's), forward slashes."""
+    """``prefix`` + the frame's path relative to ``image_root`` (default: the video's), forward slashes (its
+    absolute path when it lies outside the root)."""
     path = video.frames[frame].path
     if path is None:
         raise ValueError(f"video {video.name!r}: frame {frame} has no image file to show in Label Studio")
-    root = Path(image_root if image_root is not None else video.source.get("image_root", Path(path).parent))
-    try:
-        rel = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(root))).as_posix()
-    except ValueError:
-        rel = Path(path).as_posix()
-    if rel.startswith(".."):
-        rel = Path(os.path.abspath(path)).as_posix()
-    return prefix + rel
+    return prefix + relative_file_name(Path(path), image_root_of(video, frame, image_root), "")
 
 
 def labeling_config(video: Video) -> str:
@@ -134,24 +129,58 @@ def write_labelstudio_tasks(video: Video, path: str | os.PathLike, indices: Iter
     return out
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> float:
-    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
-    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
+def _corners(xywh: np.ndarray) -> np.ndarray:
+    """(..., 4) x, y, w, h -> x0, y0, x1, y1."""
+    xywh = np.asarray(xywh, dtype=np.float64)
+    return np.concatenate([xywh[..., :2], xywh[..., :2] + xywh[..., 2:]], axis=-1)
+
+
+class _RegionError(ValueError):
+    """One region (or task field) that cannot be read: collected, the others are still checked."""
+
+
+def _number(value: dict, key: str, what: str) -> float:
+    v = value.get(key)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise _RegionError(f"{what}: value.{key} must be a number, got {v!r}")
+    return float(v)
+
+
+def _labels(value: dict, key: str, what: str) -> list:
+    labels = value.get(key)
+    if labels is None:
+        return []
+    if not isinstance(labels, list):
+        raise _RegionError(f"{what}: value.{key} must be a list of labels, got {labels!r}")
+    return labels
+
+
+def _task_samples(meta: dict) -> tuple[int, list[int]]:
+    """(frame, sample indices) of a task's ``data.vatl``; _RegionError when either is not integers."""
+    frame = meta.get("frame")
+    if isinstance(frame, bool) or not isinstance(frame, int):
+        raise _RegionError(f"data.vatl.frame must be an integer, got {frame!r}")
+    samples = []
+    for n, s in enumerate(meta["samples"]):
+        i = s.get("sample") if isinstance(s, dict) else None
+        if isinstance(i, bool) or not isinstance(i, int):
+            raise _RegionError(f"data.vatl.samples[{n}].sample must be an integer, got {i!r}")
+        samples.append(i)
+    return frame, samples
 
 
 def _size(region: dict, video: Video, frame: int) -> tuple[float, float]:
     w, h = region.get("original_width"), region.get("original_height")
-    if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0:
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in (w, h)):
         return float(w), float(h)
     return tuple(float(v) for v in _frame_size(video, frame))  # type: ignore[return-value]
 
 
 def _latest_annotation(task: dict) -> dict | None:
-    annotations = [a for a in task.get("annotations") or task.get("completions") or []
-                   if isinstance(a, dict) and not a.get("was_cancelled")]
+    given = task.get("annotations") or task.get("completions") or []
+    if not isinstance(given, list):
+        raise _RegionError(f"'annotations' must be a list, got {type(given).__name__}")
+    annotations = [a for a in given if isinstance(a, dict) and not a.get("was_cancelled")]
     return annotations[-1] if annotations else None
 
 
@@ -173,56 +202,81 @@ def read_labelstudio_answers(path: str | os.PathLike, video: Video) -> dict[int,
     problems: list[str] = []
     for t, task in enumerate(tasks):
         where = f"{p}: task {t}" + (f" (id={task.get('id')})" if isinstance(task, dict) and "id" in task else "")
-        meta = (task.get("data") or {}).get("vatl") if isinstance(task, dict) else None
+        data = task.get("data") if isinstance(task, dict) else None
+        meta = data.get("vatl") if isinstance(data, dict) else None
         if not isinstance(meta, dict) or not isinstance(meta.get("samples"), list):
             problems.append(f"{where}: no data.vatl.samples (not a task written by vatl export --to labelstudio)")
             continue
-        frame = int(meta.get("frame", -1))
-        samples = [int(s["sample"]) for s in meta["samples"] if isinstance(s, dict) and "sample" in s]
+        try:
+            frame, samples = _task_samples(meta)
+        except _RegionError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
         bad = [i for i in samples if not 0 <= i < video.num_samples or int(video.frame_index[i]) != frame]
         if bad or not 0 <= frame < len(video.frames):
             problems.append(f"{where}: samples {bad or samples} are not on frame {frame} of video {video.name!r}")
             continue
-        annotation = _latest_annotation(task)
+        try:
+            annotation = _latest_annotation(task)
+        except _RegionError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
         if annotation is None:
             continue  # not annotated: its samples return to the pool
         owner: dict[str, int] = {}  # box region id -> sample
         rejected: set[int] = set()
         boxes: dict[str, np.ndarray] = {}
-        points: list[dict] = []
-        for r in annotation.get("result") or []:
+        points: list[tuple[dict, dict, str]] = []
+        result = annotation.get("result") or []
+        if not isinstance(result, list):
+            problems.append(f"{where}: its annotation's 'result' must be a list of regions")
+            continue
+        for n, r in enumerate(result):
             if not isinstance(r, dict):
+                problems.append(f"{where}: result[{n}] must be an object (a region), got {type(r).__name__}")
                 continue
-            value = r.get("value") or {}
-            if r.get("type") == "rectanglelabels":
+            rid = str(r.get("id", f"result[{n}]"))
+            kind = r.get("type")
+            what = f"{'box' if kind == 'rectanglelabels' else 'point'} {rid}"
+            value = r.get("value")
+            try:
+                if kind not in ("rectanglelabels", "keypointlabels"):
+                    continue  # other tools' regions (e.g. a text area) say nothing about poses
+                if not isinstance(value, dict):
+                    raise _RegionError(f"{what}: 'value' must be an object, got {value!r}")
+                if kind == "keypointlabels":
+                    points.append((r, value, what))
+                    continue
                 w, h = _size(r, video, frame)
-                box = np.array([value.get("x", 0), value.get("y", 0), value.get("width", 0), value.get("height", 0)],
-                               dtype=np.float64) * np.array([w, h, w, h]) / 100
-                rid = str(r.get("id"))
-                sample = next((i for i in samples if _sample_id(i) == rid), None)
-                if sample is None:  # a box drawn anew: the sample it overlaps most
-                    overlaps = [(_iou(box, video.boxes[i]), i) for i in samples]
-                    best = max(overlaps, default=(0.0, -1))
-                    if best[0] < 0.5:
-                        problems.append(f"{where}: box {rid} overlaps no queried person (IoU < 0.5)")
-                        continue
-                    sample = best[1]
-                owner[rid] = sample
-                boxes[rid] = box
-                if NOT_PERSON in (value.get("rectanglelabels") or []):
-                    rejected.add(sample)
-            elif r.get("type") == "keypointlabels":
-                points.append(r)
-        labels = {i: np.zeros((k, 3)) for i in samples}
-        for r in points:
-            value = r.get("value") or {}
-            w, h = _size(r, video, frame)
-            label = (value.get("keypointlabels") or [None])[0]
-            if label not in names:
-                problems.append(f"{where}: point {r.get('id')} has label {label!r}, not a keypoint of "
-                                f"{video.keypoint_set.name!r}")
+                box = np.array([_number(value, c, what) for c in ("x", "y", "width", "height")]) \
+                    * np.array([w, h, w, h]) / 100
+                names_of_box = _labels(value, "rectanglelabels", what)
+            except _RegionError as exc:
+                problems.append(f"{where}: {exc}")
                 continue
-            xy = np.array([float(value.get("x", 0)) * w / 100, float(value.get("y", 0)) * h / 100])
+            sample = next((i for i in samples if _sample_id(i) == rid), None)
+            if sample is None:  # a box drawn anew: the sample it overlaps most
+                iou = box_iou(_corners(box), _corners(video.boxes[samples]))[0] if samples else np.zeros(0)
+                if not len(iou) or iou.max() < 0.5:
+                    problems.append(f"{where}: box {rid} overlaps no queried person (IoU < 0.5)")
+                    continue
+                sample = samples[int(iou.argmax())]
+            owner[rid] = sample
+            boxes[rid] = box
+            if NOT_PERSON in names_of_box:
+                rejected.add(sample)
+        labels = {i: np.zeros((k, 3)) for i in samples}
+        placed: dict[tuple[int, int], str] = {}  # (sample, keypoint) -> the point that gave it
+        for r, value, what in points:
+            try:
+                w, h = _size(r, video, frame)
+                label = (_labels(value, "keypointlabels", what) or [None])[0]
+                if not isinstance(label, str) or label not in names:
+                    raise _RegionError(f"{what} has label {label!r}, not a keypoint of {video.keypoint_set.name!r}")
+                xy = np.array([_number(value, "x", what) * w / 100, _number(value, "y", what) * h / 100])
+            except _RegionError as exc:
+                problems.append(f"{where}: {exc}")
+                continue
             parent = r.get("parentID")
             sample = owner.get(str(parent)) if parent is not None else None
             if sample is None:
@@ -233,10 +287,16 @@ def read_labelstudio_answers(path: str | os.PathLike, video: Video) -> dict[int,
                 elif len(samples) == 1:
                     sample = samples[0]
                 else:
-                    problems.append(f"{where}: point {r.get('id')} ({label}) belongs to no person box "
+                    problems.append(f"{where}: {what} ({label}) belongs to no person box "
                                     f"({'inside several' if inside else 'inside none'}); draw it inside one box")
                     continue
-            occluded = "occluded" in " ".join(str(x) for x in ((r.get("meta") or {}).get("text") or [])).lower()
+            if (sample, names[label]) in placed:
+                problems.append(f"{where}: person {_sample_id(sample)} (sample {sample}) has keypoint {label!r} "
+                                f"twice ({placed[sample, names[label]]} and {what}); keep one")
+                continue
+            placed[sample, names[label]] = what
+            meta_text = (r.get("meta") or {}).get("text") if isinstance(r.get("meta"), dict) else None
+            occluded = "occluded" in " ".join(str(x) for x in (meta_text if isinstance(meta_text, list) else [])).lower()
             labels[sample][names[label]] = [xy[0], xy[1], 1.0 if occluded else 2.0]
         for i in samples:
             if i in rejected:

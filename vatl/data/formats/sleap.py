@@ -14,6 +14,9 @@ Reading (:func:`read_slp`, :func:`read_dlc`) gives a :class:`~vatl.data.video.Vi
 * frames: one per frame number from the first to the last labeled one (unlabeled frames in between
   keep temporal neighbours honest); image-sequence videos give their files; a SLEAP video stored as a
   media file (or embedded) needs ``frames_dir``, where its labeled frames are written as PNG images;
+  every image or media file must lie inside the image root (SLEAP: ``image_root``, default the file's
+  folder, relative names resolve from it; DLC: the folder above the file's): ``..`` escapes and
+  absolute paths elsewhere are errors naming the file and the path;
 * the keypoint set: the skeleton's nodes, edges and symmetries (flip pairs; names where it has none),
   sigmas by name (:func:`vatl.skeletons.default_sigmas`). DLC's CSV lists bodyparts in its header order.
 
@@ -22,7 +25,9 @@ labels become user instances and predictions (``predicted`` rows) predicted inst
 which SLEAP's GUI offers to correct; DLC's ``CollectedData`` holds labels only, so predictions are written
 as the points to correct, in a project folder (``labeled-data/<video>/`` with copies of the frames, which
 DLC's labeling GUI expects there). :func:`read_slp_answers` / :func:`read_dlc_answers` read a corrected
-file back as answers (matched by frame and track), for the session's validation.
+file back as answers (matched by frame image name and track, :class:`~vatl.data.formats._tools.SampleMatcher`;
+an instance without a track, a track not named by vatl, or two instances for one sample are errors), for
+the session's validation.
 """
 
 from __future__ import annotations
@@ -38,8 +43,9 @@ from typing import Any
 
 import numpy as np
 
-from vatl.data.formats._files import video_name
+from vatl.data.formats._files import join_image_path, relative_to_root, video_name
 from vatl.data.formats._records import box_from_keypoints
+from vatl.data.formats._tools import SampleMatcher
 from vatl.data.video import Frame, Video
 from vatl.fileio import atomic_path
 from vatl.skeletons import KeypointSet, default_sigmas, infer_angle_triples, infer_flip_pairs
@@ -97,9 +103,25 @@ def _frame_number(name: str, fallback: int) -> int:
     return int(digits[-1]) if digits else fallback
 
 
+def _inside(path: Path, root: Path | None, name: str, what: str) -> Path:
+    """``name`` (a file the labels refer to) resolved under ``root``; ValueError naming ``path`` when it
+    leaves the root (``..`` or an absolute path elsewhere). ``root`` None: names only, taken as given."""
+    if root is None:
+        return Path(name)
+    try:
+        return join_image_path(root, name)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {what} {name!r}: {exc}") from None
+
+
 def labels_to_video(labels: Any, path: Path, video_index: int | None = None, frames_dir: Path | None = None,
-                    names: list[str] | None = None, fmt: str = SLP_FORMAT) -> Video:
-    """A vatl video from sleap-io ``Labels`` (see the module docstring); ``path`` names the file in errors."""
+                    names: list[str] | None = None, fmt: str = SLP_FORMAT, image_root: Path | None = None,
+                    untracked_track: int = 0) -> Video:
+    """A vatl video from sleap-io ``Labels`` (see the module docstring); ``path`` names the file in errors.
+
+    image_root: the folder every image (or media) file the labels name must lie inside (relative names
+    resolve from it); None: the names are only names (answers are matched by them, nothing is opened).
+    untracked_track: the track id of an instance without a track."""
     if not labels.videos:
         raise ValueError(f"{path}: holds no video")
     if video_index is None:
@@ -112,6 +134,12 @@ def labels_to_video(labels: Any, path: Path, video_index: int | None = None, fra
     ks, order = _keypoint_set(labels.skeletons[0], names)
     frames_of = sorted((lf for lf in labels.labeled_frames if lf.video is sio_video), key=lambda lf: lf.frame_idx)
     filenames = sio_video.filename if isinstance(sio_video.filename, list) else None
+    if filenames is not None:
+        beyond = [lf.frame_idx for lf in frames_of if not 0 <= int(lf.frame_idx) < len(filenames)]
+        if beyond:
+            raise ValueError(f"{path}: labeled frame {beyond[0]} of video {video_index} is beyond its "
+                             f"{len(filenames)} image files" + (f" (and {len(beyond) - 1} more)" if len(beyond) > 1 else ""))
+        filenames = [str(_inside(path, image_root, str(f), "image")) for f in filenames]
     numbers = [(_frame_number(filenames[lf.frame_idx], lf.frame_idx) if filenames and fmt == DLC_FORMAT
                 else int(lf.frame_idx)) for lf in frames_of]
     track_ids = {id(t): n for n, t in enumerate(labels.tracks)}
@@ -130,7 +158,7 @@ def labels_to_video(labels: Any, path: Path, video_index: int | None = None, fra
             if not (kp[:, 2] > 0).any():
                 skipped["no_annotated_joint"] = skipped.get("no_annotated_joint", 0) + 1
                 continue
-            rows.append((pos, 0 if inst.track is None else track_ids[id(inst.track)], kp))
+            rows.append((pos, untracked_track if inst.track is None else track_ids[id(inst.track)], kp))
     first = min(numbers) if numbers else 0
     count = (max(numbers) - first + 1) if numbers else 0
     frames = [Frame(path=None, image_id=first + j, is_labeled=False) for j in range(count)]
@@ -140,6 +168,7 @@ def labels_to_video(labels: Any, path: Path, video_index: int | None = None, fra
         if filenames is not None:
             frame_path = Path(filenames[lf.frame_idx])
         elif frames_dir is not None:
+            _open_media(sio_video, path, image_root)
             frame_path = _extract(sio_video, lf.frame_idx, Path(frames_dir), path)
         else:
             raise ValueError(f"{path}: its video {sio_video.filename!r} is a media file (or embedded); give a folder "
@@ -162,6 +191,20 @@ def labels_to_video(labels: Any, path: Path, video_index: int | None = None, fra
                  annotation_ids=np.arange(n), skipped=dict(sorted(skipped.items())), source=source)
 
 
+def _open_media(sio_video: Any, path: Path, image_root: Path | None) -> None:
+    """Open a media (or embedded) video of the labels once its file is known to lie inside the image root
+    (an embedded video is the labels file itself)."""
+    if sio_video.is_open:
+        return
+    name = str(sio_video.filename)
+    own = os.path.abspath(name) == os.path.abspath(path)
+    resolved = None if own else _inside(path, image_root, name, "video")
+    try:
+        sio_video.open() if resolved is None else sio_video.open(filename=str(resolved))
+    except Exception as exc:  # noqa: BLE001 - the video backends raise many types
+        raise OSError(f"{path}: cannot open its video {name!r}: {exc}") from None
+
+
 def _extract(sio_video: Any, frame_idx: int, folder: Path, path: Path) -> Path:
     import cv2
 
@@ -181,19 +224,27 @@ def _extract(sio_video: Any, frame_idx: int, folder: Path, path: Path) -> Path:
     return out
 
 
-def read_slp(path: str | os.PathLike, frames_dir: str | os.PathLike | None = None, video_index: int | None = None
-             ) -> Video:
-    """A SLEAP ``.slp`` file's user labels of one video as a vatl video (see the module docstring)."""
-    p = Path(path)
+def _load_slp(p: Path) -> Any:
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such file")
     try:
-        labels = _sio().load_slp(str(p), open_videos=frames_dir is not None)
+        return _sio().load_slp(str(p), open_videos=False)
     except ImportError:
         raise
     except Exception as exc:  # noqa: BLE001 - h5py / sleap-io raise many types for a bad file
         raise ValueError(f"{p}: not a readable SLEAP file ({type(exc).__name__}: {exc})") from None
-    return labels_to_video(labels, p, video_index, None if frames_dir is None else Path(frames_dir))
+
+
+def read_slp(path: str | os.PathLike, frames_dir: str | os.PathLike | None = None, video_index: int | None = None,
+             image_root: str | os.PathLike | None = None) -> Video:
+    """A SLEAP ``.slp`` file's user labels of one video as a vatl video (see the module docstring). Its image
+    (or media) files must lie inside ``image_root`` (default: the file's folder); relative names resolve
+    from there. A media video is opened (to extract frames to ``frames_dir``) only after that check."""
+    p = Path(path)
+    labels = _load_slp(p)
+    root = Path(image_root) if image_root is not None else p.absolute().parent
+    return labels_to_video(labels, p, video_index, None if frames_dir is None else Path(frames_dir),
+                           image_root=root)
 
 
 def _csv_header(path: Path) -> tuple[list[str], list[str]]:
@@ -218,7 +269,8 @@ def _dlc_csv(path: Path) -> Path:
 
 def read_dlc(path: str | os.PathLike) -> Video:
     """A DeepLabCut ``CollectedData_<scorer>.csv`` (or the ``.h5`` beside its ``.csv`` twin) as a vatl
-    video; images are found beside the file (``labeled-data/<video>/``)."""
+    video; images are found beside the file (``labeled-data/<video>/``) and must lie inside the folder
+    above the file's (:func:`_dlc_root`)."""
     p = _dlc_csv(Path(path))
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such file")
@@ -229,17 +281,29 @@ def read_dlc(path: str | os.PathLike) -> Video:
         data_rows = [r for r in csv.reader(f) if r and r[0] not in ("scorer", "individuals", "bodyparts", "coords")]
     _check_dlc_images(p, data_rows)
     labels = _sio().load_dlc(str(p), config=False)
-    return labels_to_video(labels, p, None, None, names=parts, fmt=DLC_FORMAT)
+    return labels_to_video(labels, p, None, None, names=parts, fmt=DLC_FORMAT, image_root=_dlc_root(p))
+
+
+def _dlc_root(path: Path) -> Path:
+    """The image root of a DLC CSV: the folder above the file's (``labeled-data/`` in DLC's layout), which
+    holds every place DLC and sleap-io look for its images."""
+    return Path(os.path.abspath(path)).parent.parent
 
 
 def _check_dlc_images(path: Path, rows: list[list[str]]) -> None:
     """FileNotFoundError naming the labeled images of a DLC CSV that are not where DLC (and sleap-io) look:
-    the index path under the file's folder or its parent, or the image name beside the file."""
+    the index path under the file's folder or its parent, or the image name beside the file. ValueError
+    naming the file and the image path when a place lies outside :func:`_dlc_root` (``..``, an absolute path)."""
+    root = _dlc_root(path)
     missing = []
     for r in rows:
         parts = [c for c in r[:3] if c and not _is_number(c)]
         rel = Path(*parts) if parts else Path(r[0])
-        if not any(c.is_file() for c in (path.parent / rel, path.parent / rel.name, path.parent.parent / rel)):
+        places = (path.parent / rel, path.parent / rel.name, path.parent.parent / rel)
+        if any(relative_to_root(c, root) is None for c in places):
+            raise ValueError(f"{path}: labeled image {rel.as_posix()!r} lies outside {root} (the folder above the "
+                             "file's); image paths must stay inside it")
+        if not any(c.is_file() for c in places):
             missing.append(rel.as_posix())
     if missing:
         raise FileNotFoundError(f"{path}: {len(missing)} of {len(rows)} labeled images were not found beside the "
@@ -267,13 +331,19 @@ def write_slp(video: Video, path: str | os.PathLike, indices: Iterable[int] | No
               scores: np.ndarray | None = None) -> Path:
     """A SLEAP file with the samples ``indices`` (default: all): rows of ``predicted`` (N,) bool (default:
     none) as predicted instances (point scores = the third column, instance score = ``scores``), the others
-    as user instances (points with v > 0; v = 1 marked not visible). Frames are the video's image files."""
+    as user instances (points with v > 0; v = 1 marked not visible). Frames are the video's image files;
+    when some frames have none (a video file's frames), the SLEAP video is only the frames of the written
+    samples, which need them (answers are matched by image name, :func:`read_slp_answers`)."""
     sio = _sio()
     idx, kp = _poses(video, indices, keypoints)
     ks = video.keypoint_set
-    paths = [f.path for f in video.frames]
+    used = sorted({int(video.frame_index[i]) for i in idx.tolist()})
+    shown = list(range(len(video.frames))) if all(f.path is not None for f in video.frames) else used
+    paths = [video.frames[f].path for f in shown]
     if any(p is None for p in paths):
-        raise ValueError(f"video {video.name!r}: every frame needs an image file for a SLEAP image-sequence video")
+        raise ValueError(f"video {video.name!r}: frame {shown[paths.index(None)]} has no image file for a SLEAP "
+                         "image-sequence video")
+    position = {f: n for n, f in enumerate(shown)}
     skeleton = sio.Skeleton(nodes=list(ks.keypoints), edges=[(ks.keypoints[a], ks.keypoints[b]) for a, b in ks.skeleton],
                             symmetries=[(ks.keypoints[a], ks.keypoints[b]) for a, b in ks.flip_pairs], name=ks.name)
     sio_video = sio.Video.from_filename([str(Path(p).absolute()) for p in paths])
@@ -292,7 +362,8 @@ def write_slp(video: Video, path: str | os.PathLike, indices: Iterable[int] | No
             inst = sio.Instance.from_numpy(xy, skeleton=skeleton, track=track)
             inst.points["visible"] = pose[:, 2] == 2
         by_frame.setdefault(int(video.frame_index[i]), []).append(inst)
-    frames = [sio.LabeledFrame(video=sio_video, frame_idx=f, instances=insts) for f, insts in sorted(by_frame.items())]
+    frames = [sio.LabeledFrame(video=sio_video, frame_idx=position[f], instances=insts)
+              for f, insts in sorted(by_frame.items())]
     labels = sio.Labels(labeled_frames=frames, videos=[sio_video], skeletons=[skeleton], tracks=list(tracks.values()))
     out = Path(path)
     with atomic_path(out) as tmp:
@@ -302,8 +373,13 @@ def write_slp(video: Video, path: str | os.PathLike, indices: Iterable[int] | No
     return out
 
 
-def _match_answers(video: Video, found: Video, path: Path, frame_of: dict[int, int]) -> dict[int, np.ndarray]:
-    """Labels of ``found`` (read back from a tool) by the sample of ``video`` on the same frame and track."""
+UNTRACKED = -1  # the track id answers readers give an instance without a track (refused)
+
+
+def _match_answers(video: Video, found: Video, path: Path, tracks: list[int]) -> dict[int, np.ndarray]:
+    """Labels of ``found`` (read back from a tool; ``tracks``: the sample track id of each of its
+    instances) by the sample of ``video`` on the same frame image and track; an instance that matches no
+    sample, or a second one for the same sample, is an error naming the file, frame and track."""
     if found.keypoint_set.keypoints != video.keypoint_set.keypoints:
         missing = [n for n in video.keypoint_set.keypoints if n not in found.keypoint_set.keypoints]
         if missing:
@@ -311,36 +387,43 @@ def _match_answers(video: Video, found: Video, path: Path, frame_of: dict[int, i
         order = [found.keypoint_set.keypoints.index(n) for n in video.keypoint_set.keypoints]
     else:
         order = list(range(video.keypoint_set.num_keypoints))
-    sample_of = {(int(video.frame_index[i]), int(video.track_id[i])): i for i in range(video.num_samples)}
-    answers = {}
-    for j in range(found.num_samples):
-        frame = frame_of.get(int(found.frame_index[j]))
-        key = None if frame is None else (frame, int(found.track_id[j]))
-        if key not in sample_of:
-            raise ValueError(f"{path}: instance on frame {found.frames[int(found.frame_index[j])].path} with track "
-                             f"{int(found.track_id[j])} matches no sample of video {video.name!r}")
-        answers[sample_of[key]] = found.keypoints[j][order]
+    matcher = SampleMatcher(video)
+    answers: dict[int, np.ndarray] = {}
+    for j, track in enumerate(tracks):
+        image = found.frames[int(found.frame_index[j])].path
+        sample = None if image is None else matcher.find(Path(image).as_posix(), track)
+        if sample is None:
+            raise ValueError(f"{path}: instance on frame {image} with track {track} matches no sample of video "
+                             f"{video.name!r}")
+        if sample in answers:
+            raise ValueError(f"{path}: two instances on frame {image} with track {track}; keep one per animal")
+        answers[sample] = found.keypoints[j][order]
     return answers
 
 
-def _frames_by_name(video: Video, found: Video) -> dict[int, int]:
-    """found frame position -> video frame position, by image file name."""
-    by_name = {Path(f.path).name: j for j, f in enumerate(video.frames) if f.path is not None}
-    return {j: by_name[Path(f.path).name] for j, f in enumerate(found.frames)
-            if f.path is not None and Path(f.path).name in by_name}
+def _untracked_error(path: Path, found: Video, j: int) -> ValueError:
+    image = found.frames[int(found.frame_index[j])].path
+    return ValueError(f"{path}: the instance on frame {image} has no track; answers are matched to samples by "
+                      "track, give it the track of the animal it is")
 
 
 def read_slp_answers(path: str | os.PathLike, video: Video) -> dict[int, np.ndarray]:
     """Answers ``{sample: (K, 3) label}``: the user instances of a SLEAP file (e.g. corrected predictions)
-    matched to samples by frame image and track name (the sample's track id)."""
+    matched to samples by frame image and track name (the sample's track id, as :func:`write_slp` names
+    tracks; an instance whose track is not so named, or without a track, is an error). The image names
+    are only matched, never opened."""
     p = Path(path)
-    labels = _sio().load_slp(str(p), open_videos=False)
-    found = labels_to_video(labels, p, None, None, fmt=SLP_FORMAT)
-    # tracks were written with the sample's track id as their name
+    labels = _load_slp(p)
+    found = labels_to_video(labels, p, None, None, fmt=SLP_FORMAT, untracked_track=UNTRACKED)
     names = [t.name for t in labels.tracks]
-    found.track_id = np.array([int(names[t]) if names and str(names[t]).lstrip("-").isdigit() else t
-                               for t in found.track_id], dtype=np.int64)
-    return _match_answers(video, found, p, _frames_by_name(video, found))
+    tracks = []
+    for j, t in enumerate(found.track_id.tolist()):
+        if t == UNTRACKED:
+            raise _untracked_error(p, found, j)
+        if not re.fullmatch(r"-?\d+", str(names[t]).strip()):
+            raise ValueError(f"{p}: track {names[t]!r} is not one vatl wrote (its name is the sample's track id)")
+        tracks.append(int(names[t]))
+    return _match_answers(video, found, p, tracks)
 
 
 def write_dlc(video: Video, project: str | os.PathLike, indices: Iterable[int] | None = None,
@@ -399,14 +482,15 @@ def read_dlc_answers(path: str | os.PathLike, video: Video) -> dict[int, np.ndar
     with p.open(newline="", encoding="utf-8") as f:
         _check_dlc_images(p, [r for r in csv.reader(f) if r and r[0] not in ("scorer", "individuals", "bodyparts", "coords")])
     labels = _sio().load_dlc(str(p), config=False)
-    found = labels_to_video(labels, p, None, None, names=parts, fmt=DLC_FORMAT)
+    found = labels_to_video(labels, p, None, None, names=parts, fmt=DLC_FORMAT, untracked_track=UNTRACKED)
     names = [t.name for t in labels.tracks]
     ids = []
-    for t in found.track_id:
-        name = names[t] if names else "track0"
+    for j, t in enumerate(found.track_id.tolist()):
+        if t == UNTRACKED and names:
+            raise _untracked_error(p, found, j)
+        name = names[t] if t != UNTRACKED else "track0"  # single-animal DLC: no individuals
         m = re.fullmatch(r"track(-?\d+)", str(name))
         if m is None:
             raise ValueError(f"{p}: individual {name!r} is not one vatl wrote (track<id>)")
         ids.append(int(m.group(1)))
-    found.track_id = np.array(ids, dtype=np.int64)
-    return _match_answers(video, found, p, _frames_by_name(video, found))
+    return _match_answers(video, found, p, ids)

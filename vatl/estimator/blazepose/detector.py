@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from vatl.data.boxes import box_iou
 from vatl.estimator.blazepose.convert import GraphModule, convert
 from vatl.estimator.blazepose.tflite_reader import Graph
 
@@ -104,18 +105,6 @@ def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchors: np.ndarray, i
     boxes = np.concatenate([centre - half, centre + half], axis=1)
     keypoints = r[:, 4:4 + 2 * NUM_KEYPOINTS].reshape(-1, NUM_KEYPOINTS, 2) + a[:, None, :]
     return Detections(boxes, keypoints, scores[keep])
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(M, N) IoU of boxes a (M, 4) and b (N, 4), both x0, y0, x1, y1 (0 for empty boxes)."""
-    a, b = np.asarray(a, dtype=np.float64).reshape(-1, 4), np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area_a = np.prod(np.clip(a[:, 2:] - a[:, :2], 0, None), axis=1)
-    area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
-    union = area_a[:, None] + area_b[None, :] - inter
-    return np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
 
 
 def weighted_nms(detections: Detections, iou_threshold: float = NMS_IOU) -> Detections:
