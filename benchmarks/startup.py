@@ -13,6 +13,8 @@ Every measurement is a fresh process, timed from just before it is started (Pyth
 
 VIDEO is the demo's video (synthetic night domain, 40 frames), written once into a temporary folder. The
 measurements are interleaved within each repeat; the table gives medians, and the load average is recorded.
+``--before REV``: also ``python -m vatl.cli --help`` and ``… run --help`` in a git worktree of REV (the
+code before a change), interleaved with the same commands on this tree, for a before/after in one run.
 """
 
 from __future__ import annotations
@@ -47,10 +49,10 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def timed(cmd: list[str]) -> float:
-    """Seconds from start to exit of ``cmd`` (it must succeed)."""
+def timed(cmd: list[str], cwd: Path = REPO) -> float:
+    """Seconds from start to exit of ``cmd`` run in ``cwd`` (it must succeed)."""
     start = time.time()
-    subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.time() - start
 
 
@@ -82,22 +84,39 @@ def demo_video(folder: Path) -> tuple[Path, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--before", default=None, metavar="REV", help="git revision to compare the help times with")
     args = parser.parse_args()
     rows: dict[str, list[float]] = {"vatl --help": [], "vatl run --help": [], "vatl run: first cycle starts": [],
                                     "vatl run: whole default run": []}
+    module = [sys.executable, "-m", "vatl.cli"]
+    if args.before:
+        rows = {f"python -m vatl.cli --help ({args.before})": [], "python -m vatl.cli --help (this tree)": [],
+                f"python -m vatl.cli run --help ({args.before})": [], "python -m vatl.cli run --help (this tree)": [],
+                **rows}
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
         video, samples = demo_video(Path(tmp) / "data")
+        before = Path(tmp) / "before"
+        if args.before:
+            subprocess.run(["git", "worktree", "add", "--detach", str(before), args.before], cwd=REPO, check=True,
+                           capture_output=True)
         for r in range(args.repeats):
             loads.append(os.getloadavg()[0])
+            if args.before:
+                for argv in (["--help"], ["run", "--help"]):
+                    name = " ".join(argv)
+                    rows[f"python -m vatl.cli {name} ({args.before})"].append(timed(module + argv, before))
+                    rows[f"python -m vatl.cli {name} (this tree)"].append(timed(module + argv))
             rows["vatl --help"].append(timed(VATL + ["--help"]))
             rows["vatl run --help"].append(timed(VATL + ["run", "--help"]))
             rows["vatl run: first cycle starts"].append(first_cycle(video, Path(tmp) / f"first{r}"))
             rows["vatl run: whole default run"].append(timed(VATL + ["run", str(video), "--out", f"{tmp}/run{r}"]))
             print(f"repeat {r + 1}/{args.repeats}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in rows.items()),
                   flush=True)
+        if args.before:
+            subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=REPO, check=True)
     medians = {k: statistics.median(v) for k, v in rows.items()}
-    result = {"repeats": args.repeats, "video_samples": samples, "load_average_1min": loads, "seconds": rows,
+    result = {"repeats": args.repeats, "before": args.before, "video_samples": samples, "load_average_1min": loads, "seconds": rows,
               "median_seconds": medians}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

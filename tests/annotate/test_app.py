@@ -70,6 +70,9 @@ def test_an_answer_is_checked_and_saved_and_a_bad_one_is_refused_with_nothing_st
                       headers={"content-type": "text/plain"}).status_code == 415
     assert client.put(f"/api/answers/{second}", content=b"[" * 70000,
                       headers={"content-type": "application/json"}).status_code == 413
+    nested = client.put(f"/api/answers/{second}", content=b"[" * 30000 + b"]" * 30000,  # under the size limit
+                        headers={"content-type": "application/json"})
+    assert nested.status_code == 400 and "nested too deeply" in nested.json()["error"]
     assert path.read_bytes() == saved  # none of the refused requests stored anything
     assert client.get("/api/query").json()["answers"] == {str(first): "accept"}
 

@@ -52,6 +52,7 @@ def test_person_oracle_on_a_clip_writes_queries_then_poses_and_overlay(clip, tmp
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "overlay.mp4" in out and "poses_posetrack21.json" in out
+    assert "no ground truth: AP and ALC are not measured" in out and "ALC: —" not in out
     poses = json.loads((run / "poses_coco.json").read_text())
     assert len(poses["annotations"]) == 19 and {a["track_id"] for a in poses["annotations"]} == {0, 1}
     assert all(len(a["keypoints"]) == 17 * 3 for a in poses["annotations"])

@@ -75,6 +75,12 @@ class CycleTable:
 
     def print_summary(self, results: dict[str, Any], out: Path) -> None:
         summary = results["summary"]
+        records = results.get("cycles") or []
+        if records and all(r.get("AP@0.6") is None for r in records):  # a clip, or a video without ground truth
+            self.console.print("no ground truth: AP and ALC are not measured; G_c per cycle (the model against "
+                               "the labels) is in the table above and in results.csv")
+            self.console.print(f"results: {out / 'results.json'}, {out / 'results.csv'}")
+            return
         table = Table(title="learning curve")
         table.add_column("labeled %", justify="right")
         table.add_column("AP@0.6 (labels counted correct)", justify="right")
