@@ -5,6 +5,7 @@ without skeleton edges), made for the test with OpenCV."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,3 +86,29 @@ def test_a_mapping_file_overrides_the_names(tmp_path, capsys):
     mapping.write_text(json.dumps({"Face": "chin"}))
     assert main(["run", str(clip), "--out", str(tmp_path / "run2"), *FAST, "--mapping", str(mapping)]) == 2
     assert "source slot(s) ['chin'] for 'Face' are not in the model's keypoint set" in capsys.readouterr().err
+
+
+def test_several_videos_run_side_by_side_each_in_its_folder_and_resume(tmp_path, capsys, random_checkpoint):
+    from vatl.data.synthetic.generate import run_jobs, video_jobs
+
+    jobs = video_jobs(tmp_path / "data", "source", videos=2, frames=6, width=192, height=144, seed=5)
+    run_jobs(jobs, workers=1)
+    paths = [str(j.json_path) for j in jobs]
+    out = tmp_path / "runs"
+    args = ["run", *paths, "--out", str(out), "--checkpoint", str(random_checkpoint), "--schedule", "50,100",
+            "--max-epochs", "1", "--workers", "2", "--threads", "1"]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "2 videos" in text and text.count("ALC ") == 2
+    finished = []
+    for path in paths:
+        results = out / Path(path).stem / "results.json"
+        assert json.loads(results.read_text())["final"]["labeled_percent"] == 100.0
+        finished.append(results.stat().st_mtime_ns)
+    assert main(args) == 0  # finished runs are not redone
+    assert [(out / Path(p).stem / "results.json").stat().st_mtime_ns for p in paths] == finished
+    capsys.readouterr()
+    assert main([*args, "--oracle", "person"]) == 2
+    assert "simulated annotator only" in capsys.readouterr().err
+    assert main(["run", paths[0], paths[0], "--out", str(out)]) == 2
+    assert "share the run folder" in capsys.readouterr().err

@@ -71,3 +71,15 @@ def finetune_overrides(args: argparse.Namespace) -> dict:
     if args.pack_epochs:
         out["pack_epochs"] = True
     return out
+
+
+def add_engine_arguments(p: argparse.ArgumentParser) -> None:
+    """Where several runs execute (``vatl bench``, ``vatl run`` with several videos): vatl.bench.engines."""
+    p.add_argument("--workers", type=positive_int, default=2,
+                   help="parallel processes (local engine, or the local Dask cluster's workers; default %(default)s)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local: worker processes on this machine (default); dask: a Dask cluster (see --scheduler)")
+    p.add_argument("--scheduler", default=None,
+                   help="dask engine: address of an existing scheduler (tcp://host:8786); default: a local cluster")
+    p.add_argument("--gpus-per-run", type=nonnegative_int, default=0,
+                   help="dask engine: GPU resources each run takes (workers started with --resources GPU=1)")

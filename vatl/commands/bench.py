@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from vatl.commands._args import (
+    add_engine_arguments,
     add_finetune_arguments,
     finetune_overrides,
     nonnegative_float,
@@ -50,14 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--alpha", type=nonnegative_float, default=None,
                    help="α of E_c = floor(α(1 − G_c)) for every run (default: the run default, 250)")
     add_finetune_arguments(p)
-    p.add_argument("--workers", type=positive_int, default=2,
-                   help="parallel processes (local engine, or the local Dask cluster's workers; default %(default)s)")
-    p.add_argument("--engine", choices=("local", "dask"), default="local",
-                   help="local: worker processes on this machine (default); dask: a Dask cluster (see --scheduler)")
-    p.add_argument("--scheduler", default=None,
-                   help="dask engine: address of an existing scheduler (tcp://host:8786); default: a local cluster")
-    p.add_argument("--gpus-per-run", type=nonnegative_int, default=0,
-                   help="dask engine: GPU resources each run takes (workers started with --resources GPU=1)")
+    add_engine_arguments(p)
     p.add_argument("--seed", type=int, default=0, help="seed of every run (selection and training)")
     p.add_argument("--seeds", default=None,
                    help="several seeds, e.g. 0,1,2 (instead of --seed): every run once per seed; the first seed's "

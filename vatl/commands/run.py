@@ -12,6 +12,7 @@ from vatl.atl.oracle import ANSWER_FORMAT, FileOracle, SimulatedOracle, write_qu
 from vatl.atl.schedule import DEFAULT_SCHEDULE, parse_schedule
 from vatl.atl.stopping import STOP_MODES, STOPPING_CRITERIA
 from vatl.commands._args import (
+    add_engine_arguments,
     add_finetune_arguments,
     finetune_overrides,
     finite_float,
@@ -35,9 +36,12 @@ HELP = ("run ATL cycles on a video (a clip: .mp4/.avi/.mov or a frame folder; or
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("video", type=Path, help="a clip (.mp4/.avi/.mov or a folder of frames: people are detected and "
-                                            "tracked) or an annotation JSON (PoseTrack21, JRDB-Pose or COCO with track_id)")
-    p.add_argument("--out", type=Path, required=True, help="run folder (created; an existing run is resumed)")
+    p.add_argument("video", type=Path, nargs="+",
+                   help="a clip (.mp4/.avi/.mov or a folder of frames: people are detected and tracked) or an "
+                        "annotation JSON (PoseTrack21, JRDB-Pose or COCO with track_id); several annotation JSONs "
+                        "run side by side with the simulated annotator, each in OUT/<file stem>/")
+    p.add_argument("--out", type=Path, required=True,
+                   help="run folder (created; an existing run is resumed); with several videos, their parent")
     p.add_argument("--checkpoint", type=Path, default=None,
                    help="estimator checkpoint (default: BlazePose for a clip, the embedded synthetic one for a JSON)")
     p.add_argument("--image-root", type=Path, default=None,
@@ -69,6 +73,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_finetune_arguments(p)
     add_device_arguments(p)
     add_video_arguments(p)
+    add_engine_arguments(p.add_argument_group("several videos (where their runs execute)"))
 
 
 def config_from_args(args: argparse.Namespace) -> ATLConfig:
@@ -84,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
 
     configure_threads(args.threads)
     config = config_from_args(args)
+    if len(args.video) > 1:
+        return _run_many(args, config)
+    args.video = args.video[0]
     spec = RunSpec(str(args.video), str(args.out), config.to_dict(),
                    None if args.checkpoint is None else str(args.checkpoint), args.device,
                    None if args.image_root is None else str(args.image_root),
@@ -119,6 +127,56 @@ def run(args: argparse.Namespace) -> int:
     table.print_summary(results, args.out)
     _print_report_hint(args.out)
     return 0
+
+
+def _run_many(args: argparse.Namespace, config: ATLConfig) -> int:
+    """Several annotation JSONs, each a resumable run in ``OUT/<file stem>/`` with the simulated annotator,
+    on the run engine (``--engine``, ``--workers``): a killed run resumes where it stopped, a finished one
+    is not redone."""
+    from vatl.atl.runner import RunSpec
+    from vatl.bench.engines import get_engine
+    from vatl.errors import UserError
+
+    if (args.oracle or "simulated") != "simulated":
+        raise UserError("several videos run with the simulated annotator only; annotate one video at a time")
+    clips = [str(v) for v in args.video if is_media(v)]
+    if clips:
+        raise UserError(f"several videos must be annotation JSONs (clips have no ground truth to simulate the "
+                        f"annotator): {', '.join(clips)}")
+    stems = [v.stem for v in args.video]
+    repeated = sorted({s for s in stems if stems.count(s) > 1})
+    if repeated:
+        raise UserError(f"two videos would share the run folder {args.out / repeated[0]}: give files with "
+                        "different names")
+    specs = [RunSpec(str(v), str(args.out / v.stem), config.to_dict(),
+                     None if args.checkpoint is None else str(args.checkpoint), args.device,
+                     None if args.image_root is None else str(args.image_root),
+                     None if args.mapping is None else str(args.mapping), args.fallback)
+             for v in args.video]
+    engine = get_engine(args.engine, workers=args.workers, scheduler=args.scheduler, gpus_per_run=args.gpus_per_run)
+    print(f"vatl run: {len(specs)} videos, {config.criterion}, {engine.name} engine → {args.out}")
+    failed = []
+
+    def done(i: int, result: dict | None, error: str | None) -> None:
+        if error is not None:
+            failed.append(stems[i])
+            print(f"{stems[i]}: failed: {error}")
+        else:
+            alc = result["ALC"]
+            print(f"{stems[i]}: ALC {'—' if alc is None else f'{alc:.2f}'}, {result['reason']} → {specs[i].out_dir}")
+
+    engine.map(run_video, specs, on_done=done)
+    if failed:
+        raise UserError(f"{len(failed)} of {len(specs)} runs failed: {', '.join(failed)} (run again to resume)")
+    return 0
+
+
+def run_video(spec: RunSpec) -> dict:
+    """One video of ``_run_many`` (a worker process): run or resume it; its ALC and how it ended."""
+    from vatl.atl.runner import run_simulated
+
+    results = run_simulated(spec)
+    return {"ALC": results["summary"].get("ALC"), "reason": (results.get("final") or {}).get("reason", "finished")}
 
 
 def _print_report_hint(out: Path) -> None:
