@@ -121,7 +121,7 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Start-up and a short run", "",
-             f"`.venv/bin/python benchmarks/startup.py --repeats {args.repeats}` (fresh processes, interleaved; "
+             f"`.venv/bin/python benchmarks/startup.py {' '.join(sys.argv[1:])}` (fresh processes, interleaved; "
              f"load average during the run {min(loads):.1f}–{max(loads):.1f} on 2 cores). The whole run: the demo's "
              f"video (N = {samples} samples), every default of `vatl run` (embedded estimator, THC+WPU+DUW, the "
              "paper's schedule, uncapped E_c, one thread).", "",
