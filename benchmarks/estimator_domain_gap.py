@@ -30,6 +30,7 @@ from vatl.estimator.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint, read_
 from vatl.estimator.estimate import estimate
 from vatl.estimator.fastpose import EMBEDDED_CHECKPOINT as FASTPOSE_CHECKPOINT
 from vatl.fileio import write_atomic, write_json
+from vatl.metrics import correct_percent
 from vatl.metrics.ap import evaluate_video
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,15 +38,21 @@ OUT_JSON = REPO / "benchmarks" / "results" / "estimator_domain_gap.json"
 OUT_MD = REPO / "docs" / "domain_gap.md"
 
 
-def evaluate_subset(model, files: list[Path], flip_test: bool) -> dict:
+def evaluate_subset(model, files: list[Path], flip_test: bool = False, oks_theta: float | None = None) -> dict:
+    """Per-video zero-shot AP of ``model`` on ``files`` and their mean; with ``oks_theta``, also the share of
+    poses with OKS above it (``OKS>θ``)."""
+    keys = ["AP@0.6", "AP@0.5", "AP"] + ([f"OKS>{oks_theta:g}"] if oks_theta is not None else [])
     per_video = []
     for f in files:
         video = load_video(f)
-        result = estimate(model, video, flip_test=flip_test)
-        raw = evaluate_video(video, Predictions.from_keypoints(result.keypoints))["raw"]
-        per_video.append({"video": video.name, "samples": video.num_samples, "AP@0.6": raw["AP@0.6"],
-                          "AP@0.5": raw["AP@0.5"], "AP": raw["AP"]})
-    mean = {k: float(np.mean([v[k] for v in per_video])) for k in ("AP@0.6", "AP@0.5", "AP")}
+        kp = estimate(model, video, flip_test=flip_test).keypoints
+        raw = evaluate_video(video, Predictions.from_keypoints(kp))["raw"]
+        row = {"video": video.name, "samples": video.num_samples, "AP@0.6": raw["AP@0.6"], "AP@0.5": raw["AP@0.5"],
+               "AP": raw["AP"]}
+        if oks_theta is not None:
+            row[f"OKS>{oks_theta:g}"] = correct_percent(video, kp, oks_theta)
+        per_video.append(row)
+    mean = {k: float(np.mean([v[k] for v in per_video])) for k in keys}
     return {"videos": len(per_video), "samples": int(sum(v["samples"] for v in per_video)), **mean,
             "AP@0.6_min": float(min(v["AP@0.6"] for v in per_video)),
             "AP@0.6_max": float(max(v["AP@0.6"] for v in per_video)), "per_video": per_video}

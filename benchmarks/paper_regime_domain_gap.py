@@ -19,11 +19,9 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from estimator_domain_gap import evaluate_subset  # benchmarks/ is on the path when run as a script
 
-from vatl.data.annotations import Predictions
-from vatl.data.formats import load_video
 from vatl.data.synthetic.benchmark_set import (
     PAPER_REGIME_TEST,
     PAPER_REGIME_VAL,
@@ -33,28 +31,12 @@ from vatl.data.synthetic.benchmark_set import (
     generate_set,
 )
 from vatl.estimator.checkpoint import DEFAULT_CHECKPOINT, load_checkpoint
-from vatl.estimator.estimate import estimate
 from vatl.fileio import write_atomic, write_json
-from vatl.metrics import correct_percent, evaluate_video
 
 REPO = Path(__file__).resolve().parents[1]
 OUT_JSON = REPO / "benchmarks" / "results" / "paper_regime_domain_gap.json"
 OUT_MD = REPO / "docs" / "domain_gap.md"
 BEGIN, END = "<!-- paper-regime set: begin -->", "<!-- paper-regime set: end -->"
-
-
-def evaluate_files(model, files: list[Path]) -> dict:
-    per_video = []
-    for f in files:
-        video = load_video(f)
-        kp = estimate(model, video).keypoints
-        raw = evaluate_video(video, Predictions.from_keypoints(kp))["raw"]
-        per_video.append({"video": video.name, "samples": video.num_samples, "AP@0.6": raw["AP@0.6"],
-                          "AP@0.5": raw["AP@0.5"], "AP": raw["AP"], "OKS>0.6": correct_percent(video, kp, 0.6)})
-    mean = {k: float(np.mean([v[k] for v in per_video])) for k in ("AP@0.6", "AP@0.5", "AP", "OKS>0.6")}
-    return {"videos": len(per_video), "samples": int(sum(v["samples"] for v in per_video)), **mean,
-            "AP@0.6_min": float(min(v["AP@0.6"] for v in per_video)),
-            "AP@0.6_max": float(max(v["AP@0.6"] for v in per_video)), "per_video": per_video}
 
 
 def rows_of(root: Path) -> dict[str, list[Path]]:
@@ -129,7 +111,7 @@ def main() -> None:
     model = load_checkpoint(args.checkpoint)
     results = {}
     for name, files in rows_of(args.root).items():
-        results[name] = evaluate_files(model, files)
+        results[name] = evaluate_subset(model, files, oks_theta=0.6)
         print(f"{name:45s} AP@0.6 {results[name]['AP@0.6']:5.1f}  AP {results[name]['AP']:5.1f}", flush=True)
     seconds = time.perf_counter() - start
     write_json(args.out_json, {"checkpoint": str(args.checkpoint), "root": str(args.root), "rows": results,

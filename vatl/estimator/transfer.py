@@ -178,21 +178,26 @@ def plan_transfer(source: KeypointSet, target: KeypointSet,
 
 
 def new_output_layer(old: nn.Conv2d, mapping: Sequence[Sequence[int]], seed: int = 0) -> nn.Conv2d:
-    """A 1×1 convolution to ``len(mapping)`` channels on ``old``'s input: output i is the mean of ``old``'s
-    filters (weight and bias) ``mapping[i]``, or fresh (N(0, :data:`FRESH_STD`²), bias 0, drawn from
-    ``seed``) when it is empty. Same device and dtype as ``old``; ``old`` is not changed."""
+    """A 1×1 convolution to ``len(mapping)`` channels on ``old``'s input (:func:`mapped_output_conv`); an
+    output layer with another kernel is refused."""
     if old.kernel_size != (1, 1):
         raise ValueError(f"the output layer has a {old.kernel_size} kernel; the transfer needs a 1×1 convolution")
+    return mapped_output_conv(old, mapping, seed)
+
+
+def mapped_output_conv(old: nn.Conv2d, mapping: Sequence[Sequence[int]], seed: int = 0) -> nn.Conv2d:
+    """A convolution like ``old`` (its kernel, stride, padding) with ``len(mapping)`` outputs: output i is the
+    mean of ``old``'s filters (weight and bias) ``mapping[i]``, or fresh (N(0, :data:`FRESH_STD`²), bias 0,
+    drawn from ``seed``) when it is empty. Same device and dtype as ``old``; ``old`` is not changed."""
     n_old = old.out_channels
-    bad = [j for m in mapping for j in m if not 0 <= int(j) < n_old]
+    bad = [int(j) for m in mapping for j in m if not 0 <= int(j) < n_old]
     if bad:
         raise ValueError(f"mapping refers to source slots {bad[:5]} outside 0..{n_old - 1}")
-    new = nn.Conv2d(old.in_channels, len(mapping), 1, bias=old.bias is not None).to(old.weight.device,
-                                                                                    old.weight.dtype)
+    new = nn.Conv2d(old.in_channels, len(mapping), old.kernel_size, old.stride, old.padding,
+                    bias=old.bias is not None).to(old.weight.device, old.weight.dtype)
     gen = torch.Generator().manual_seed(int(seed))
     with torch.no_grad():
-        fresh = torch.randn(new.weight.shape, generator=gen) * FRESH_STD
-        new.weight.copy_(fresh.to(new.weight))
+        new.weight.copy_((torch.randn(new.weight.shape, generator=gen) * FRESH_STD).to(new.weight))
         if new.bias is not None:
             new.bias.zero_()
         for i, src in enumerate(mapping):

@@ -30,7 +30,7 @@ Presets (:data:`FASTPOSE_PRESETS`):
     (16..128 channels, 3×3 stem), DUCs 32→128, 32→128, 128×96 input, 32×24 heatmaps, 128-d feature.
 
 Another keypoint set (the contract's transfer hook ``with_keypoint_set``): a new 3×3 ``conv_out`` whose
-slots start from means of the current filters (:func:`mapped_output_conv`).
+slots start from means of the current filters (:func:`vatl.estimator.transfer.mapped_output_conv`).
 """
 
 from __future__ import annotations
@@ -342,35 +342,11 @@ class FastPoseModel(nn.Module):
         """This model for ``keypoint_set`` (the contract's transfer hook): a new 3×3 ``conv_out`` whose output
         i is the mean of the current filters ``mapping[i]`` (weights and bias; fresh N(0, 0.001²) when
         empty); trunk and DUCs stay. Changes and returns ``self``."""
+        from vatl.estimator.transfer import mapped_output_conv
+
         self.conv_out = mapped_output_conv(self.conv_out, mapping)
         self.keypoint_set = keypoint_set
         return self
-
-
-def mapped_output_conv(old: nn.Conv2d, mapping: Sequence[Sequence[int]], seed: int = 0) -> nn.Conv2d:
-    """A convolution like ``old`` (any kernel) with ``len(mapping)`` outputs: output i is the mean of
-    ``old``'s filters ``mapping[i]`` (the mean of their logits), or fresh when empty (drawn from ``seed``).
-    ``old`` is not changed."""
-    from vatl.estimator.transfer import FRESH_STD
-
-    n_old = old.out_channels
-    bad = [int(j) for m in mapping for j in m if not 0 <= int(j) < n_old]
-    if bad:
-        raise ValueError(f"mapping refers to source slots {bad[:5]} outside 0..{n_old - 1}")
-    new = nn.Conv2d(old.in_channels, len(mapping), old.kernel_size, old.stride, old.padding,
-                    bias=old.bias is not None).to(old.weight.device, old.weight.dtype)
-    gen = torch.Generator().manual_seed(int(seed))
-    with torch.no_grad():
-        new.weight.copy_((torch.randn(new.weight.shape, generator=gen) * FRESH_STD).to(new.weight))
-        if new.bias is not None:
-            new.bias.zero_()
-        for i, src in enumerate(mapping):
-            if len(src):
-                idx = torch.as_tensor([int(j) for j in src], device=old.weight.device)
-                new.weight[i] = old.weight[idx].mean(dim=0)
-                if new.bias is not None:
-                    new.bias[i] = old.bias[idx].mean()
-    return new
 
 
 def build_fastpose(name_or_config: str | FastPoseConfig = "fastpose_cpu_small",
