@@ -20,8 +20,7 @@ change of the machine's load affects both alike; the tables give medians of ``--
 
 The full run: ``vatl run VIDEO --out TMP --device cuda`` (the default criterion thc+wpu+duw, the full
 schedule, the ground truth answering; ``--checkpoint`` for BlazePose), in a fresh process, wall time of
-``--run-repeats`` runs (median). It is float32: ``vatl run`` has no ``--amp`` (mixed precision is in the
-Python API: ``estimate(..., amp=True)``, ``Finetuner(..., amp=True)``).
+``--run-repeats`` runs (median), in float32 and with ``--amp``.
 """
 
 from __future__ import annotations
@@ -167,15 +166,17 @@ def throughput(checkpoint: str, video, device: str, repeats: int) -> list[dict]:
     return rows
 
 
-def full_run(video: str, checkpoint: str | None, device: str, repeats: int) -> dict:
-    """Wall time (median of ``repeats``) of ``vatl run`` on the video, to its end, in a fresh process."""
+def full_run(video: str, checkpoint: str | None, device: str, repeats: int, amp: bool = False) -> dict:
+    """Wall time (median of ``repeats``) of ``vatl run`` on the video, to its end, in a fresh process (with
+    ``--amp`` when ``amp``)."""
     import json
 
     seconds, last = [], {}
+    flags = (["--checkpoint", checkpoint] if checkpoint else []) + (["--amp"] if amp else [])
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
             command = [sys.executable, "-m", "vatl", "run", video, "--out", str(Path(tmp) / "run"), "--device", device]
-            command += [] if checkpoint is None else ["--checkpoint", checkpoint]
+            command += flags
             start = time.perf_counter()
             done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
             seconds.append(time.perf_counter() - start)
@@ -184,8 +185,8 @@ def full_run(video: str, checkpoint: str | None, device: str, repeats: int) -> d
                 raise RuntimeError(f"{' '.join(command)} failed (exit {done.returncode}): {tail[0]}")
             last = json.loads((Path(tmp) / "run" / "results.json").read_text())
     return {"checkpoint": "embedded default" if checkpoint is None else Path(checkpoint).name,
-            "command": " ".join(["vatl", "run", video, "--out", "RUN", "--device", device]
-                                + ([] if checkpoint is None else ["--checkpoint", checkpoint])),
+            "precision": "amp" if amp else "float32",
+            "command": " ".join(["vatl", "run", video, "--out", "RUN", "--device", device, *flags]),
             "repeats": repeats, "wall_seconds_median": round(statistics.median(seconds), 1),
             "wall_seconds": [round(s, 1) for s in seconds], "cycles": len(last.get("cycles", [])),
             "ALC": last.get("summary", {}).get("ALC")}
@@ -264,7 +265,7 @@ def main() -> int:
     checkpoints = [str(default_checkpoint_path())] + ([args.blazepose] if args.blazepose else [])
     rows = [row for ckpt in checkpoints for row in throughput(ckpt, video, args.device, args.repeats)]
     runs = [] if args.no_run else [full_run(args.video, None if ckpt == checkpoints[0] else ckpt, args.device,
-                                            args.run_repeats) for ckpt in checkpoints]
+                                            args.run_repeats, amp) for ckpt in checkpoints for amp in (False, True)]
     dev = torch.device(args.device)
     result = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "command": " ".join(["benchmarks/gpu.py", *sys.argv[1:]]),
               "video": args.video, "repeats": args.repeats, "rows": rows, "runs": runs,

@@ -158,3 +158,42 @@ def test_finetuning_on_cuda_lowers_the_loss(tmp_path, amp):
     assert resumed.steps_done == 6
     if amp:
         assert resumed._scaler.get_scale() == ft._scaler.get_scale()
+
+
+def test_amp_on_the_command_line_is_refused_off_cuda_with_one_line(tmp_path, tiny_video_path, capsys):
+    for argv in (["run", str(tiny_video_path), "--out", str(tmp_path / "run")],
+                 ["bench", "--data", str(tiny_video_path), "--out", str(tmp_path / "bench")]):
+        assert main([*argv, "--amp"]) == 2, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--amp: mixed precision runs on CUDA only, not on cpu" in err, err
+    assert not any(tmp_path.iterdir())  # refused before any output folder was made
+
+
+def test_amp_reaches_the_session_and_is_kept_for_the_resume(tmp_path, tiny_video_path, monkeypatch):
+    """A run spec's ``amp`` goes to the session's pass and fine-tuning and into inputs.json (the run folder
+    reopens with it); on the CPU the session refuses it before cycle 0."""
+    from dataclasses import replace
+
+    from vatl.atl.runner import RunSpec, open_session, save_inputs, spec_from_run_folder
+
+    spec = RunSpec(str(tiny_video_path), str(tmp_path / "run"), {"schedule": [50, 100]}, amp=True)
+    with pytest.raises(ValueError, match="--amp: mixed precision runs on CUDA only"):
+        open_session(spec)
+    with open_session(replace(spec, amp=False)) as session:  # writes config.json and inputs.json
+        assert session.amp is False and session.finetuner.amp is False
+    save_inputs(spec)
+    assert spec_from_run_folder(tmp_path / "run").amp is True
+    inputs = tmp_path / "run" / "inputs.json"
+    inputs.write_text(inputs.read_text().replace('"amp": true', '"amp": "yes"'))
+    with pytest.raises(ValueError, match="field 'amp' must be true or false"):
+        spec_from_run_folder(tmp_path / "run")
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_a_run_on_cuda_with_amp_finishes(tmp_path, tiny_video_path):
+    assert main(["run", str(tiny_video_path), "--out", str(tmp_path / "run"), "--device", "cuda", "--amp",
+                 "--schedule", "50,100", "--max-epochs", "1"]) == 0
+    from vatl.atl.runner import spec_from_run_folder
+
+    assert spec_from_run_folder(tmp_path / "run").amp is True

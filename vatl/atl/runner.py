@@ -58,6 +58,7 @@ class RunSpec:
     mapping: str | None = None
     fallback: str | None = None
     video: dict[str, Any] = field(default_factory=dict, hash=False)
+    amp: bool = False
 
     def atl_config(self) -> ATLConfig:
         return ATLConfig.from_dict(self.config)
@@ -145,7 +146,8 @@ def open_session(spec: RunSpec, progress: ProgressCallback | None = None,
     """Open (or resume) the run folder of ``spec`` with the inputs :func:`prepare_run` makes (pass them when
     they were prepared already, e.g. to show their notes first)."""
     inputs = inputs or prepare_run(spec, progress)
-    session = ATLSession(inputs.video, inputs.model, inputs.config, Path(spec.out_dir), progress=progress)
+    session = ATLSession(inputs.video, inputs.model, inputs.config, Path(spec.out_dir), progress=progress,
+                         amp=spec.amp)
     try:
         save_inputs(spec)
         if inputs.transfer is not None:
@@ -157,7 +159,7 @@ def open_session(spec: RunSpec, progress: ProgressCallback | None = None,
 
 
 INPUTS_FILE = "inputs.json"  # in the run folder: what reopens it (vatl annotate RUN_DIR)
-_INPUT_FIELDS = ("video_path", "checkpoint", "device", "image_root", "mapping", "video")
+_INPUT_FIELDS = ("video_path", "checkpoint", "device", "image_root", "mapping", "video", "amp")
 
 
 def save_inputs(spec: RunSpec) -> Path:
@@ -168,7 +170,7 @@ def save_inputs(spec: RunSpec) -> Path:
 
     inputs = {"video_path": absolute(spec.video_path), "checkpoint": absolute(spec.checkpoint),
               "device": spec.device, "image_root": absolute(spec.image_root), "mapping": absolute(spec.mapping),
-              "video": dict(spec.video)}
+              "video": dict(spec.video), "amp": spec.amp}
     return write_json(Path(spec.out_dir) / INPUTS_FILE, inputs)
 
 
@@ -195,7 +197,9 @@ def spec_from_run_folder(run_dir: str | Path) -> RunSpec:
         raise ValueError(f"{inputs_path}: unknown fields {unknown}; expected {', '.join(_INPUT_FIELDS)}")
     if not isinstance(inputs.get("video", {}), dict):
         raise ValueError(f"{inputs_path}: field 'video' must be an object of video options")
-    for name in _INPUT_FIELDS[:-1]:  # the paths and the device; "video" is checked above
+    if not isinstance(inputs.get("amp", False), bool):
+        raise ValueError(f"{inputs_path}: field 'amp' must be true or false, got {inputs['amp']!r}")
+    for name in _INPUT_FIELDS[:-2]:  # the paths and the device; "video" and "amp" are checked above
         value = inputs.get(name)
         optional = name in ("checkpoint", "image_root", "mapping")
         if not (isinstance(value, str) and value) and not (value is None and optional):
@@ -204,7 +208,8 @@ def spec_from_run_folder(run_dir: str | Path) -> RunSpec:
     config = without_legacy_fields(config)
     ATLConfig.from_dict(config)  # a clear error now rather than when the session opens
     return RunSpec(inputs["video_path"], str(root), config, inputs.get("checkpoint"), inputs["device"],
-                   inputs.get("image_root"), inputs.get("mapping"), video=dict(inputs.get("video", {})))
+                   inputs.get("image_root"), inputs.get("mapping"), video=dict(inputs.get("video", {})),
+                   amp=inputs.get("amp", False))
 
 
 def run_simulated(spec: RunSpec, progress: ProgressCallback | None = None) -> dict[str, Any]:

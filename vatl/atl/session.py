@@ -128,11 +128,13 @@ class ATLSession:
     Use as a context manager, or call :meth:`close`, to release the run folder.
     ``explain``: save each cycle's data for ``vatl explain`` (:mod:`vatl.explain.record`; never changes
     the run's selections or numbers).
+    ``amp``: mixed precision for the estimator pass and fine-tuning (CUDA only, a ValueError elsewhere); like
+    the device, a choice of the caller that may change between a run and its resume.
     """
 
     def __init__(self, video: Video, model: PoseEstimator, config: ATLConfig, out_dir: Path,
                  progress: ProgressCallback | None = None, criterion: Criterion | None = None,
-                 explain: bool = True) -> None:
+                 explain: bool = True, amp: bool = False) -> None:
         _check_video(video, model)
         if criterion is not None and criterion.name != config.criterion:
             config = replace(config, criterion=criterion.name, criterion_options={})
@@ -146,11 +148,12 @@ class ATLSession:
         self.config = config
         self.progress = progress or (lambda event, info: None)
         self.explain = explain
+        self.amp = amp
         self.store = RunStore(out_dir)
         self._lock = self.store.lock().acquire()
         self._release = weakref.finalize(self, self._lock.release)
         try:
-            self.finetuner = Finetuner(model, finetune_config(model, config.finetune))
+            self.finetuner = Finetuner(model, finetune_config(model, config.finetune), amp=amp)
             self.state = RunState()
             self.pending: PendingQuery | None = None
             self._last_keypoints: np.ndarray | None = None
@@ -257,7 +260,8 @@ class ATLSession:
         t = time.perf_counter()
         consumers = self.criterion.pass_consumers(self.video)
         extra = explain_consumers(self.video, consumers, self.config.max_gap) if self.explain else []
-        result = estimate(self.model, self.video, [*consumers, *extra], batch_size=self.config.batch_size)
+        result = estimate(self.model, self.video, [*consumers, *extra], batch_size=self.config.batch_size,
+                          amp=self.amp)
         times["t_estimate"] = time.perf_counter() - t
         self.progress("phase", {"cycle": c, "phase": "estimate", "seconds": times["t_estimate"]})
 
@@ -430,7 +434,7 @@ class ATLSession:
             return model_kp
         if new.next_cycle >= len(self._targets(new)):
             # schedule done but samples left unlabeled (partial answers): one last pass with the final model
-            final_kp = estimate(self.model, self.video, (), batch_size=self.config.batch_size).keypoints
+            final_kp = estimate(self.model, self.video, (), batch_size=self.config.batch_size, amp=self.amp).keypoints
             new.final = self._final("schedule complete", final_kp, new)
             return final_kp
         return None

@@ -40,6 +40,7 @@ class BenchJob:
     seed: int
     config: dict[str, Any] = field(default_factory=dict, hash=False)
     device: str = "cpu"
+    amp: bool = False
 
     @property
     def results_path(self) -> Path:
@@ -48,7 +49,7 @@ class BenchJob:
     def run_spec(self) -> RunSpec:
         config = {**self.config, "criterion": self.spec.name, "criterion_options": dict(self.spec.options),
                   "seed": self.seed}
-        return RunSpec(self.video_path, self.out_dir, config, self.checkpoint, self.device)
+        return RunSpec(self.video_path, self.out_dir, config, self.checkpoint, self.device, amp=self.amp)
 
 
 def finished_result(job: BenchJob) -> dict[str, Any] | None:
@@ -94,7 +95,7 @@ def run_jobs(jobs: Sequence[BenchJob], workers: int = 2,
 def make_jobs(videos: Sequence[tuple[str, str]], specs: Sequence[CriterionSpec], out: Path, checkpoint: Path,
               seed: int | Sequence[int], config: dict[str, Any] | None = None,
               stop_thetas: Sequence[float] = (), stop_spec: CriterionSpec | None = None,
-              device: str = "cpu") -> list[BenchJob]:
+              device: str = "cpu", amp: bool = False) -> list[BenchJob]:
     """Jobs for every (seed, video, spec), then the stopping runs for every (seed, video, θ).
 
     ``videos``: (name, annotation path). ``seed``: one seed or several (the first seed's runs are in
@@ -112,11 +113,11 @@ def make_jobs(videos: Sequence[tuple[str, str]], specs: Sequence[CriterionSpec],
             return out / "runs" / name if s == seeds[0] else out / "runs" / name / f"seed={s}"
 
         jobs += [BenchJob(str(path), name, spec, str(folder(name) / spec.label), str(checkpoint), s, config,
-                          device) for name, path in videos for spec in specs]
+                          device, amp) for name, path in videos for spec in specs]
         if stop_thetas and stop_spec is not None:
             for name, path in videos:
                 for theta in stop_thetas:
                     stop_config = {**config, "theta": float(theta), "schedule": STOP_SCHEDULE, "stop_mode": "report"}
                     jobs.append(BenchJob(str(path), name, stop_spec, str(folder(name) / f"stop_theta={theta:g}"),
-                                         str(checkpoint), s, stop_config, device))
+                                         str(checkpoint), s, stop_config, device, amp))
     return jobs

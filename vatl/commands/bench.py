@@ -64,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--summary-name", default="summary",
                    help="file name (without .md / .json) of the summary, for several summaries in one folder "
                         "(default %(default)s)")
-    add_device_arguments(p)
+    add_device_arguments(p, amp=True)
 
 
 def _seeds(args: argparse.Namespace) -> list[int]:
@@ -106,13 +106,13 @@ def run(args: argparse.Namespace) -> int:
     from vatl.bench.summary import write_summary
     from vatl.criteria.spec import parse_spec
     from vatl.estimator.checkpoint import default_checkpoint_path
-    from vatl.estimator.device import configure_threads, resolve_device
+    from vatl.estimator.device import check_amp, configure_threads, resolve_device
     from vatl.fileio import ensure_folder
 
     if not args.summary_name or any(c in args.summary_name for c in "/\\") or args.summary_name.startswith("."):
         raise ValueError(f"--summary-name must be a plain file name, got {args.summary_name!r}")
     configure_threads(args.threads)  # one by default, as each worker process
-    resolve_device(args.device)
+    check_amp(args.amp, resolve_device(args.device))
     ensure_folder(args.out, "benchmark folder")
     console = Console()
     start = time.perf_counter()
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         config["finetune"] = finetune_overrides(args)
     seeds = _seeds(args)
     jobs = make_jobs(videos, specs, args.out, checkpoint, seeds, config, thetas, parse_spec(args.stop_criterion),
-                     device=args.device)
+                     device=args.device, amp=args.amp)
     references = [spec.label for spec in parse_specs(args.references)]
     console.print(f"[bold]vatl bench[/bold]: {len(videos)} videos × {len(specs)} criteria"
                   + (f" + {len(thetas)} stopping runs per video" if thetas else "")

@@ -24,7 +24,7 @@ from vatl.commands._progress import CycleTable
 from vatl.commands._video import StepBars, add_video_arguments, video_options
 from vatl.criteria import CRITERIA
 from vatl.criteria.spec import parse_spec
-from vatl.estimator.device import add_device_arguments, configure_threads
+from vatl.estimator.device import add_device_arguments, check_amp, configure_threads, resolve_device
 from vatl.video.reader import is_media
 
 if TYPE_CHECKING:  # the session and the run builder load torch: imported by run(), not for --help
@@ -71,7 +71,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-gap", type=positive_int, default=1, help="largest frame gap between temporal neighbours")
     p.add_argument("--seed", type=int, default=0)
     add_finetune_arguments(p)
-    add_device_arguments(p)
+    add_device_arguments(p, amp=True)
     add_video_arguments(p)
     add_engine_arguments(p.add_argument_group("several videos (where their runs execute)"))
 
@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from vatl.atl.runner import RunSpec, open_session, prepare_run
 
     configure_threads(args.threads)
+    check_amp(args.amp, resolve_device(args.device))  # a clear error before anything is loaded
     config = config_from_args(args)
     if len(args.video) > 1:
         return _run_many(args, config)
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
                    None if args.checkpoint is None else str(args.checkpoint), args.device,
                    None if args.image_root is None else str(args.image_root),
                    None if args.mapping is None else str(args.mapping), args.fallback,
-                   video=video_options(args).to_dict())
+                   video=video_options(args).to_dict(), amp=args.amp)
     clip = is_media(args.video)
     oracle = args.oracle or ("none" if clip else "simulated")
     if args.fallback is not None:
@@ -151,7 +152,7 @@ def _run_many(args: argparse.Namespace, config: ATLConfig) -> int:
     specs = [RunSpec(str(v), str(args.out / v.stem), config.to_dict(),
                      None if args.checkpoint is None else str(args.checkpoint), args.device,
                      None if args.image_root is None else str(args.image_root),
-                     None if args.mapping is None else str(args.mapping), args.fallback)
+                     None if args.mapping is None else str(args.mapping), args.fallback, amp=args.amp)
              for v in args.video]
     engine = get_engine(args.engine, workers=args.workers, scheduler=args.scheduler, gpus_per_run=args.gpus_per_run)
     print(f"vatl run: {len(specs)} videos, {config.criterion}, {engine.name} engine → {args.out}")

@@ -38,10 +38,15 @@ def resolve_device(name: str | torch.device | None = "cpu") -> torch.device:
     raise ValueError(f"unknown device {name!r}; expected one of cpu, cuda, cuda:N, auto")
 
 
-def add_device_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--device`` and ``--threads`` options shared by commands that run the estimator."""
+def add_device_arguments(parser: argparse.ArgumentParser, amp: bool = False) -> None:
+    """``--device`` and ``--threads`` options shared by commands that run the estimator (with ``amp``: also
+    ``--amp``, for commands that pass it on to the estimator pass and fine-tuning)."""
     parser.add_argument("--device", default="cpu",
                         help="cpu (default), cuda, cuda:N or auto (CUDA when present)")
+    if amp:
+        parser.add_argument("--amp", action="store_true",
+                            help="mixed precision (float16 autocast) for the estimator pass and fine-tuning; "
+                                 "CUDA only (refused on the CPU); docs/results/gpu.md")
     parser.add_argument("--threads", type=int, default=None,
                         help=f"torch CPU threads (default {DEFAULT_THREADS}: with anything else running, two threads "
                              "trained the embedded model slower than one; docs/results/threads.md)")

@@ -102,3 +102,42 @@ def test_legacy_resize_sampling_is_refused():
     resize.options = {"align_corners": False, "half_pixel_centers": False}
     with pytest.raises(NotImplementedError, match="half_pixel_centers"):
         convert(graph, {"skip": t5})
+
+
+def build_symmetric_pads(rng, pad_also_read_by_add: bool):
+    """input (1, 6, 6, 2) -> PAD 1 on H and W -> DW 3×3 VALID RELU6 -> CONV 3×3 SAME (stride 1) [-> ADD of the
+    padded input, which keeps the PAD a real op]."""
+    g = GraphBuilder()
+    x = g.tensor((1, 6, 6, 2), "input")
+    w1 = rng.normal(size=(1, 3, 3, 2)).astype(np.float32)
+    w2 = rng.normal(size=(2, 3, 3, 2)).astype(np.float32)
+    p = g.op("PAD", [x, g.const(np.array([[0, 0], [1, 1], [1, 1], [0, 0]], dtype=np.int32))], (1, 8, 8, 2))
+    y1 = g.op("DEPTHWISE_CONV_2D", [p, g.const(w1), -1], (1, 6, 6, 2), padding="VALID", stride=(1, 1),
+              dilation=(1, 1), activation="RELU6", depth_multiplier=1)
+    y2 = g.op("CONV_2D", [y1, g.const(w2), -1], (1, 6, 6, 2), padding="SAME", stride=(1, 1), dilation=(1, 1),
+              activation="NONE")
+    outputs = {"out": y2}
+    if pad_also_read_by_add:
+        outputs["sum"] = g.op("ADD", [p, p], (1, 8, 8, 2), activation="NONE")
+    return g.graph([x], list(outputs.values())), (w1, w2), outputs
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_symmetric_pads_are_folded_into_convolutions_with_the_same_numbers(shared):
+    rng = np.random.default_rng(5)
+    graph, (w1, w2), outputs = build_symmetric_pads(rng, shared)
+    module = convert(graph, outputs)
+    kinds = [type(op).__name__ for op in module.ops]
+    convs = [op for op in module.ops if type(op).__name__ == "ConvOp"]
+    if shared:  # the PAD's output is read by an ADD too: it stays a PAD, the depthwise conv reads it as is
+        assert kinds[0] == "PadOp" and convs[0].conv.padding == (0, 0)
+    else:  # no padded copy left: the convolutions pad themselves
+        assert kinds[0] == "IdentityOp" and convs[0].conv.padding == (1, 1)
+    assert convs[1].conv.padding == (1, 1) and not any(any(op.pad) for op in convs)
+    x = rng.uniform(0, 1, size=(2, 6, 6, 2)).astype(np.float32)
+    out = module(torch.from_numpy(x).permute(0, 3, 1, 2))
+    padded = np.pad(x.astype(np.float64), ((0, 0), (1, 1), (1, 1), (0, 0)))
+    ref = ref_conv(ref_conv(padded, w1, None, 1, "VALID", "RELU6", depthwise=True), w2, None, 1, "SAME")
+    np.testing.assert_allclose(out["out"].permute(0, 2, 3, 1).detach().numpy(), ref, atol=1e-5)
+    if shared:
+        np.testing.assert_allclose(out["sum"].permute(0, 2, 3, 1).numpy(), 2 * padded, atol=1e-6)

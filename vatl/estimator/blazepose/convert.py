@@ -191,10 +191,13 @@ def _activate(x: torch.Tensor, act: str) -> torch.Tensor:
 class ConvOp(nn.Module):
     def __init__(self, s: Mapping[str, Any]) -> None:
         super().__init__()
-        self.pad = tuple(s["pad"])
+        pl, pr, pt, pb = s["pad"]
+        symmetric = pl == pr and pt == pb  # the convolution pads itself (no padded copy, no pad backward)
+        self.pad = (0, 0, 0, 0) if symmetric else (pl, pr, pt, pb)
         self.activation = s["activation"]
         self.conv = nn.Conv2d(s["in_channels"], s["out_channels"], tuple(s["kernel"]), tuple(s["stride"]),
-                              padding=0, dilation=tuple(s["dilation"]), groups=s["groups"], bias=s["bias"])
+                              padding=(pt, pl) if symmetric else 0, dilation=tuple(s["dilation"]),
+                              groups=s["groups"], bias=s["bias"])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if any(self.pad):
@@ -285,9 +288,37 @@ class ConcatOp(nn.Module):
         return _activate(torch.cat(xs, dim=self.axis), self.activation)
 
 
+class IdentityOp(nn.Module):
+    """A spatial PAD folded into the convolutions that read it (see :func:`_fold_spatial_pads`)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
 _OP_MODULES = {"conv": ConvOp, "add": AddOp, "maxpool": MaxPoolOp, "pad": PadOp, "reshape": ReshapeOp,
                "resize": ResizeOp, "sigmoid": lambda s: SigmoidOp(), "depth_to_space": DepthToSpaceOp,
-               "concat": ConcatOp}
+               "concat": ConcatOp, "identity": lambda s: IdentityOp()}
+
+
+def _fold_spatial_pads(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The op specs to build modules from: a zero PAD of a rank-4 tensor's H and W only, read only by
+    unpadded convolutions, becomes an identity and its amounts the convolutions' own padding — the same
+    numbers without the padded copy and its backward. The spec itself (kept in checkpoints) is unchanged."""
+    ops = [dict(s) for s in spec["ops"]]
+    readers: dict[int, list[int]] = {}
+    for i, s in enumerate(ops):
+        for t in s["inputs"]:
+            readers.setdefault(t, []).append(i)
+    outputs = set(spec["outputs"].values())
+    for s in ops:
+        users = readers.get(s["output"], [])
+        if (s["type"] != "pad" or len(s["pad"]) != 6 or any(s["pad"][4:]) or s["output"] in outputs or not users
+                or any(ops[j]["type"] != "conv" or any(ops[j]["pad"]) for j in users)):
+            continue
+        for j in users:
+            ops[j]["pad"] = list(s["pad"][:4])
+        s["type"] = "identity"
+    return ops
 
 
 class GraphModule(nn.Module):
@@ -298,7 +329,7 @@ class GraphModule(nn.Module):
     def __init__(self, spec: Mapping[str, Any]) -> None:
         super().__init__()
         self.spec = dict(spec)
-        self.ops = nn.ModuleList(_OP_MODULES[s["type"]](s) for s in spec["ops"])
+        self.ops = nn.ModuleList(_OP_MODULES[s["type"]](s) for s in _fold_spatial_pads(spec))
         self._inputs = [tuple(s["inputs"]) for s in spec["ops"]]
         self._outputs = [s["output"] for s in spec["ops"]]
         # Free each tensor after its last use to keep memory flat.
