@@ -10,7 +10,9 @@ backward, AdamW) on random 256×256 crops, batches of 8 and 32, after two warm-u
 alternate within each repeat so that a change of the machine's load affects both alike. Then one
 profiled step of this tree is split by operator kind (1×1 convolutions, depthwise convolutions' forward
 and backward, elementwise activations, the rest), with the arithmetic rate of the 1×1 convolutions —
-what bounds any further kernel-level gain on this CPU.
+what bounds any further kernel-level gain on this CPU. Last, the AdamW update alone (one thread, median
+of 50 steps): torch's default for CPU tensors (a per-tensor loop, what vatl uses) against torch's fused
+implementation, for BlazePose and the embedded model.
 """
 
 from __future__ import annotations
@@ -145,6 +147,29 @@ def sgemm_rate(n: int = 2048, repeats: int = 5) -> float:
     return 2 * n ** 3 / statistics.median(times) / 1e9
 
 
+def optimizer_step_ms(checkpoint: str, steps: int = 50) -> dict[str, float]:
+    """Milliseconds of one AdamW step over all of the checkpoint's parameters: per-tensor loop and fused."""
+    import torch
+
+    from vatl.estimator.checkpoint import load_checkpoint
+
+    torch.set_num_threads(1)
+    params = list(load_checkpoint(checkpoint).parameters())
+    for p in params:
+        p.grad = torch.randn_like(p)
+    out = {}
+    for name, fused in (("loop", None), ("fused", True), ("loop", None), ("fused", True)):
+        optimizer = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.7, fused=fused)
+        optimizer.step()
+        times = []
+        for _ in range(steps):
+            t = time.perf_counter()
+            optimizer.step()
+            times.append(time.perf_counter() - t)
+        out[name] = round(1000 * statistics.median(times), 2)  # the second (warm) measurement of each is kept
+    return {"parameters": sum(p.numel() for p in params), **out}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", required=True, help="a BlazePose checkpoint (vatl blazepose convert)")
@@ -180,11 +205,14 @@ def main() -> int:
                 subprocess.run(["git", "worktree", "remove", "--force", str(before)], cwd=REPO, check=True)
     medians = {n: {b: round(statistics.median(v), 2) for b, v in s.items()} for n, s in speeds.items()}
     prof = profile_step(checkpoint, 8)
+    from vatl.estimator.checkpoint import default_checkpoint_path
+
+    optimizer = {Path(c).name: optimizer_step_ms(c) for c in (checkpoint, str(default_checkpoint_path()))}
     result = {"date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
               "command": " ".join([".venv/bin/python benchmarks/blazepose_training.py", *sys.argv[1:]]),
               "repeats": args.repeats, "steps": args.steps, "threads": 1,
               "load_average_1min": {"min": min(loads), "median": statistics.median(loads), "max": max(loads)},
-              "samples_per_s": medians, "samples_per_s_all": speeds, "profile": prof}
+              "samples_per_s": medians, "samples_per_s_all": speeds, "profile": prof, "optimizer_ms": optimizer}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1) + "\n")
     DOC.write_text(report(result))
@@ -214,7 +242,12 @@ def report(result: dict) -> str:
               f"at {p['pointwise_gflop_per_s']} GFLOP/s on one core; a square float32 matrix product runs at "
               f"{p['sgemm_gflop_per_s']} GFLOP/s here. Were the 1×1 convolutions at that rate and the depthwise "
               f"backward at twice its forward, with everything else as measured, a step would take "
-              f"{p['bound_ms']:.0f} ms: at most {p['bound_speedup']}× faster than now from kernel-level work.", ""]
+              f"{p['bound_ms']:.0f} ms: at most {p['bound_speedup']}× faster than now from kernel-level work.", "",
+              "## The AdamW update alone", "", "| checkpoint | parameters | per-tensor loop (ms) | fused (ms) | ratio |",
+              "|---|---:|---:|---:|---:|"]
+    for name, o in result["optimizer_ms"].items():
+        lines.append(f"| {name} | {o['parameters']:,} | {o['loop']} | {o['fused']} | {o['loop'] / o['fused']:.1f} |")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -13,8 +13,9 @@ Every measurement is a fresh process, timed from just before it is started (Pyth
 
 VIDEO is the demo's video (synthetic night domain, 40 frames), written once into a temporary folder. The
 measurements are interleaved within each repeat; the table gives medians, and the load average is recorded.
-``--before REV``: also ``python -m vatl.cli --help`` and ``… run --help`` in a git worktree of REV (the
-code before a change), interleaved with the same commands on this tree, for a before/after in one run.
+``--before REV``: also ``python -m vatl.cli --help``, ``… run --help`` and the whole default run in a git
+worktree of REV (the code before a change), interleaved with the same commands on this tree, for a
+before/after in one run.
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def main() -> int:
     if args.before:
         rows = {f"python -m vatl.cli --help ({args.before})": [], "python -m vatl.cli --help (this tree)": [],
                 f"python -m vatl.cli run --help ({args.before})": [], "python -m vatl.cli run --help (this tree)": [],
-                **rows}
+                f"python -m vatl.cli run: whole default run ({args.before})": [],
+                "python -m vatl.cli run: whole default run (this tree)": [], **rows}
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
         video, samples = demo_video(Path(tmp) / "data")
@@ -107,6 +109,9 @@ def main() -> int:
                     name = " ".join(argv)
                     rows[f"python -m vatl.cli {name} ({args.before})"].append(timed(module + argv, before))
                     rows[f"python -m vatl.cli {name} (this tree)"].append(timed(module + argv))
+                for name, cwd in ((args.before, before), ("this tree", REPO)):
+                    rows[f"python -m vatl.cli run: whole default run ({name})"].append(
+                        timed(module + ["run", str(video), "--out", f"{tmp}/{name}_run{r}"], cwd))
             rows["vatl --help"].append(timed(VATL + ["--help"]))
             rows["vatl run --help"].append(timed(VATL + ["run", "--help"]))
             rows["vatl run: first cycle starts"].append(first_cycle(video, Path(tmp) / f"first{r}"))
