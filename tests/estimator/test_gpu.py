@@ -169,9 +169,9 @@ def test_amp_on_the_command_line_is_refused_off_cuda_with_one_line(tmp_path, tin
     assert not any(tmp_path.iterdir())  # refused before any output folder was made
 
 
-def test_amp_reaches_the_session_and_is_kept_for_the_resume(tmp_path, tiny_video_path, monkeypatch):
-    """A run spec's ``amp`` goes to the session's pass and fine-tuning and into inputs.json (the run folder
-    reopens with it); on the CPU the session refuses it before cycle 0."""
+def test_amp_reaches_the_session_and_is_kept_for_the_resume(tmp_path, tiny_video_path):
+    """A run spec's ``amp`` reaches the session (whose fine-tuner refuses it on the CPU before cycle 0) and
+    inputs.json (the run folder reopens with it; a malformed value is named). The GPU test below runs it."""
     from dataclasses import replace
 
     from vatl.atl.runner import RunSpec, open_session, save_inputs, spec_from_run_folder
