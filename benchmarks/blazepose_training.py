@@ -33,9 +33,9 @@ DOC = REPO / "docs" / "results" / "blazepose_training.md"
 BATCHES = (8, 32)
 
 
-def worker(root: str, checkpoint: str, batch: int, steps: int) -> None:
-    """Print samples/s of ``steps`` training steps with the code under ``root`` (one JSON line)."""
-    sys.path.insert(0, root)
+def warmed_finetuner(checkpoint: str, batch: int):
+    """(model, Finetuner, step arguments) for random crops and targets of ``batch`` samples, after two
+    warm-up steps; one torch thread. Imports vatl here, so that a worker's ``sys.path`` chooses the code."""
     import numpy as np
     import torch
 
@@ -53,9 +53,16 @@ def worker(root: str, checkpoint: str, batch: int, steps: int) -> None:
     ft = Finetuner(model)
     for _ in range(2):
         ft.step(images, targets, weights)
+    return model, ft, (images, targets, weights)
+
+
+def worker(root: str, checkpoint: str, batch: int, steps: int) -> None:
+    """Print samples/s of ``steps`` training steps with the code under ``root`` (one JSON line)."""
+    sys.path.insert(0, root)
+    _, ft, step_args = warmed_finetuner(checkpoint, batch)
     t = time.perf_counter()
     for _ in range(steps):
-        ft.step(images, targets, weights)
+        ft.step(*step_args)
     import vatl
 
     print(json.dumps({"samples_per_s": batch * steps / (time.perf_counter() - t), "vatl": vatl.__file__}))
@@ -84,26 +91,13 @@ def kind_of(name: str) -> str | None:
 
 def profile_step(checkpoint: str, batch: int) -> dict:
     """Self CPU time of one step of this tree by operator kind, and the 1×1 convolutions' GFLOP/s."""
-    import numpy as np
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from vatl.estimator.checkpoint import load_checkpoint
-    from vatl.estimator.train import Finetuner
-
-    torch.set_num_threads(1)
-    model = load_checkpoint(checkpoint)
-    rng = np.random.default_rng(0)
-    w, h = model.input_size
-    hw, hh = model.heatmap_size
-    images = rng.integers(0, 256, size=(batch, h, w, 3), dtype=np.uint8)
-    targets = rng.uniform(0, 1, size=(batch, model.num_keypoints, hh, hw)).astype(np.float32)
-    weights = np.ones((batch, model.num_keypoints), dtype=np.float32)
-    ft = Finetuner(model)
-    for _ in range(2):
-        ft.step(images, targets, weights)
+    model, ft, step_args = warmed_finetuner(checkpoint, batch)
+    images = step_args[0]
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        ft.step(images, targets, weights)
+        ft.step(*step_args)
     kinds: dict[str, float] = {}
     total = 0.0
     for row in prof.key_averages():
